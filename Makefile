@@ -1,0 +1,117 @@
+# nba-props: the public interface. `make help` lists every target.
+# Two commands matter on a fresh machine: `make daily` and `make test`. Both set themselves up.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+STAMP_BQ := $(VENV)/.installed-bigquery
+
+# dbt finds profiles.yml at the repository root; one target path per target keeps partial parsing warm.
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_PROJECT_DIR := $(CURDIR)
+export DLT_DATA_DIR := $(CURDIR)/.dlt_pipelines
+TARGET ?= dev
+DBT := $(BIN)/dbt
+DBT_FLAGS = --target $(TARGET) --target-path target/$(TARGET)
+
+WAREHOUSE ?= $(or $(NBA_PROPS_DUCKDB_PATH),warehouse/nba_props.duckdb)
+DOCS_PORT ?= 8580
+PORT ?= 8765
+NOW ?=
+DATE ?= 2026-01-15
+
+.PHONY: help
+help: ## List the targets with one line each
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+# --- setup -----------------------------------------------------------------------------------------
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing the pinned dependencies from pyproject.toml into $(VENV)"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@mkdir -p warehouse
+	@touch $@
+
+$(STAMP_BQ): $(STAMP)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bigquery]'
+	@touch $@
+
+.PHONY: install
+install: $(STAMP) ## Create .venv and install the pinned dependencies (a second call installs nothing)
+
+.PHONY: install-bigquery
+install-bigquery: $(STAMP_BQ) ## Add the optional BigQuery extra (dbt-bigquery, dlt[bigquery])
+
+# --- quality ---------------------------------------------------------------------------------------
+
+.PHONY: lint
+lint: $(STAMP) ## ruff (lint + format check), sqlfluff over the dbt SQL, yamllint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project tests/data_tests analyses
+	$(BIN)/yamllint --strict .
+
+.PHONY: format
+format: $(STAMP) ## Rewrite Python and SQL in the house style
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	$(BIN)/sqlfluff fix dbt_project tests/data_tests analyses
+
+.PHONY: test
+test: lint ## Lint, then pytest with coverage (includes a dbt build on the test target)
+	@mkdir -p warehouse
+	$(BIN)/pytest --cov --cov-report=term
+
+# --- the warehouse ---------------------------------------------------------------------------------
+
+.PHONY: build
+build: $(STAMP) ## dbt build on TARGET (default dev)
+	@mkdir -p warehouse
+	$(DBT) build $(DBT_FLAGS)
+
+.PHONY: docs
+docs: $(STAMP) ## Build the dbt docs site (static, offline) and serve it on 127.0.0.1:DOCS_PORT
+	@mkdir -p warehouse
+	$(DBT) docs generate --static $(DBT_FLAGS)
+	@echo "serving http://127.0.0.1:$(DOCS_PORT)/static_index.html (Ctrl-C to stop)"
+	$(BIN)/python -m http.server $(DOCS_PORT) --bind 127.0.0.1 --directory target/$(TARGET)
+
+.PHONY: sql
+sql: $(STAMP) ## Open the DuckDB shell on the dev warehouse, read-only (close it before the daily job runs)
+	@test -f $(WAREHOUSE) || { echo "no warehouse at $(WAREHOUSE) yet: run 'make daily' first" >&2; exit 1; }
+	$(BIN)/duckdb -readonly $(WAREHOUSE)
+
+# --- the outside world -----------------------------------------------------------------------------
+
+.PHONY: sandbox
+sandbox: $(STAMP) ## Serve the simulated league on 127.0.0.1:PORT (NOW=2026-01-15T17:00:00Z to move time)
+	$(BIN)/python -m sandbox --port $(PORT) $(if $(NOW),--now $(NOW),)
+
+.PHONY: extract
+extract: $(STAMP) ## Load raw data for DATE (box scores of DATE-1, slate and lines of DATE) into the warehouse
+	@mkdir -p warehouse
+	$(BIN)/python -m extract --date $(DATE)
+
+.PHONY: bench
+bench: $(STAMP) ## Run the benchmarks and print their figures
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+# --- housekeeping ----------------------------------------------------------------------------------
+
+.PHONY: clean
+clean: ## Remove build output, caches and the local warehouse (keeps .venv)
+	rm -rf target logs .pytest_cache .ruff_cache .coverage htmlcov .dlt_pipelines .cache landing
+	rm -rf warehouse
+	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
+
+.PHONY: distclean
+distclean: clean ## clean, and remove the virtual environment too
+	rm -rf $(VENV)
