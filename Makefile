@@ -35,13 +35,16 @@ help: ## List the targets with one line each
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "installing the pinned dependencies from pyproject.toml into $(VENV)"
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@$(BIN)/python -m pip install --disable-pip-version-check --upgrade pip > $(VENV)/install.log 2>&1 \
+		|| { cat $(VENV)/install.log; exit 1; }
+	@$(BIN)/python -m pip install --disable-pip-version-check -e '.[dev]' >> $(VENV)/install.log 2>&1 \
+		|| { cat $(VENV)/install.log; exit 1; }
 	@mkdir -p warehouse
 	@touch $@
 
 $(STAMP_BQ): $(STAMP)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bigquery]'
+	@$(BIN)/python -m pip install --disable-pip-version-check -e '.[dev,bigquery]' >> $(VENV)/install.log 2>&1 \
+		|| { cat $(VENV)/install.log; exit 1; }
 	@touch $@
 
 .PHONY: install
