@@ -1,0 +1,127 @@
+"""`python -m sandbox`: serve the simulated league on loopback until Ctrl-C."""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from sandbox.apis.common import to_utc
+from sandbox.faults import ENDPOINTS, FAULT_KINDS, parse_fault_spec
+from sandbox.server import (
+    DEFAULT_BALLDONTLIE_KEY,
+    DEFAULT_NOW,
+    DEFAULT_ODDS_API_KEY,
+    DEFAULT_QUOTA,
+    DEFAULT_SEASON,
+    DEFAULT_SEED,
+    SandboxServer,
+    loopback_host,
+)
+
+app = typer.Typer(
+    add_completion=False,
+    help="Serve a simulated NBA season over the Odds API, balldontlie and ESPN on 127.0.0.1.",
+)
+
+
+def _check_host(value: str) -> str:
+    try:
+        return loopback_host(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+def _check_faults(values: list[str] | None) -> list[str]:
+    for spec in values or []:
+        try:
+            parse_fault_spec(spec)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+    return values or []
+
+
+def _check_now(value: str) -> str:
+    try:
+        to_utc(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not ISO 8601 (e.g. 2026-01-15T17:00:00Z)") from exc
+    return value
+
+
+@app.command()
+def serve(
+    seed: Annotated[int, typer.Option(help="League seed: same seed, same bytes.")] = DEFAULT_SEED,
+    season: Annotated[
+        int, typer.Option(help="Season start year (2025 = 2025-26).")
+    ] = DEFAULT_SEASON,
+    now: Annotated[
+        str,
+        typer.Option(
+            help="Sandbox clock, ISO 8601 UTC: only what existed then is served.",
+            callback=_check_now,
+        ),
+    ] = DEFAULT_NOW.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    port: Annotated[int, typer.Option(help="TCP port; 0 picks a free one.")] = 0,
+    host: Annotated[
+        str, typer.Option(help="Loopback address only.", callback=_check_host)
+    ] = "127.0.0.1",
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            help=(
+                "KIND[:ENDPOINT[:TIMES[:k=v,...]]], repeatable. KIND: "
+                + ", ".join(FAULT_KINDS)
+                + ". ENDPOINT: "
+                + ", ".join(ENDPOINTS)
+                + " or * (any). TIMES: a count or * (every call)."
+            ),
+            callback=_check_faults,
+        ),
+    ] = None,
+    quota: Annotated[int, typer.Option(help="Odds API credits.")] = DEFAULT_QUOTA,
+    odds_api_key: Annotated[str, typer.Option(help="The apiKey to accept.")] = DEFAULT_ODDS_API_KEY,
+    balldontlie_key: Annotated[
+        str, typer.Option(help="The Authorization header to accept.")
+    ] = DEFAULT_BALLDONTLIE_KEY,
+    verbose: Annotated[bool, typer.Option(help="Log each request (keys redacted).")] = False,
+) -> None:
+    """Start the sandbox and print its base URLs and keys; Ctrl-C stops it."""
+    console = Console()
+    try:
+        server = SandboxServer(
+            seed=seed,
+            season=season,
+            now=now,
+            host=host,
+            port=port,
+            quota=quota,
+            odds_api_key=odds_api_key,
+            balldontlie_key=balldontlie_key,
+            faults=fault or [],
+            verbose=verbose,
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    console.print(f"building/loading league seed={seed} season={season} ...")
+    with server:
+        console.print(f"[bold]sandbox[/] on {server.url}  now={server.state()['now']}")
+        console.print(f"  odds api     {server.odds_api_url}  apiKey={server.odds_api_key}")
+        console.print(
+            f"  balldontlie  {server.balldontlie_url}  Authorization: {server.balldontlie_key}"
+        )
+        console.print(f"  espn         {server.espn_url}")
+        console.print(f"  control      {server.url}/_sandbox/state | /now | /faults | /reset")
+        for armed in server.faults.active():
+            console.print(f"  fault armed  {armed}")
+        console.print("Ctrl-C to stop.")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            console.print("stopping")
+
+
+if __name__ == "__main__":
+    app()

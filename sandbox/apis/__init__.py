@@ -1,0 +1,1 @@
+"""The three imitated APIs (one module each) and the pre-indexed league they render from."""

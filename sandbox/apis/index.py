@@ -1,0 +1,528 @@
+"""The league pre-indexed for serving: by date, by every source's id, lines by game.
+
+Built once per League (cached by object identity) so that a request never scans a whole DataFrame:
+a day's requests touch a dict lookup per game and a numpy slice per game's lines. Everything the
+server derives beyond League (balldontlie stat ids, in-progress scores and clocks, snapshot times)
+is defined here, on the server's side.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import threading
+import weakref
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+_STAT_ID_BASE = 20_000_000
+_REGULATION_SECONDS = 4 * 12 * 60
+_QUARTER_SECONDS = 12 * 60
+_OVERTIME_SECONDS = 5 * 60
+
+
+def _py(value: Any) -> Any:
+    """A plain Python scalar: pandas NA/NaN/NaT become None, numpy numbers become int/float."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        return value
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def _as_date(value: Any) -> date | None:
+    value = _py(value)
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _as_utc(value: Any) -> datetime | None:
+    value = _py(value)
+    if value is None:
+        return None
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is None:
+        raise ValueError(f"league timestamp {value!r} is naive; League promises tz-aware UTC")
+    return ts.tz_convert(UTC).to_pydatetime()
+
+
+def _ns(ts: datetime) -> int:
+    return int(pd.Timestamp(ts).value)
+
+
+def _ns_to_dt(ns: int) -> datetime:
+    return pd.Timestamp(int(ns), tz=UTC).to_pydatetime()
+
+
+@dataclass(slots=True)
+class GameRec:
+    """One game with everything a renderer needs; `snapshot_ns` holds every line snapshot time."""
+
+    game_key: int
+    season: int
+    game_date: date
+    tipoff_at: datetime
+    final_at: datetime
+    home: str
+    away: str
+    home_score: int
+    away_score: int
+    periods: int
+    bdl_id: int
+    espn_id: str
+    odds_event_id: str
+    snapshot_ns: np.ndarray = field(default_factory=lambda: np.empty(0, dtype="int64"))
+    postseason: bool = False
+
+    @property
+    def first_line_at(self) -> datetime | None:
+        return _ns_to_dt(self.snapshot_ns[0]) if len(self.snapshot_ns) else None
+
+    def latest_snapshot_at(self, at: datetime) -> datetime | None:
+        """The last line snapshot taken at or before `at` (None before the opening line)."""
+        pos = int(np.searchsorted(self.snapshot_ns, _ns(at), side="right"))
+        return _ns_to_dt(self.snapshot_ns[pos - 1]) if pos else None
+
+    def phase(self, now: datetime) -> str:
+        """pre / in / post at `now`: a game is final only once `final_at` has passed."""
+        if now < self.tipoff_at:
+            return "pre"
+        if now < self.final_at:
+            return "in"
+        return "post"
+
+    def listed(self, at: datetime) -> bool:
+        """Books list a game from its opening line until it has concluded."""
+        first = self.first_line_at
+        return first is not None and first <= at < self.final_at
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """The state of a game at one moment, as scoreboards show it."""
+
+    phase: str
+    period: int
+    clock_seconds: float
+    home_score: int
+    away_score: int
+
+    @property
+    def clock(self) -> str:
+        whole = int(self.clock_seconds)
+        return f"{whole // 60}:{whole % 60:02d}"
+
+
+def progress(game: GameRec, now: datetime) -> Progress:
+    """Scores and clock at `now`; the final score only once the game is final.
+
+    In-game, the clock runs linearly from tip-off to `final_at` over regulation then overtime, and
+    the running score is the final score scaled by the elapsed share (rounded down, so it never
+    shows the final before the end).
+    """
+    phase = game.phase(now)
+    if phase == "pre":
+        return Progress("pre", 0, 0.0, 0, 0)
+    if phase == "post":
+        return Progress("post", game.periods, 0.0, game.home_score, game.away_score)
+    share = (now - game.tipoff_at) / (game.final_at - game.tipoff_at)
+    total = _REGULATION_SECONDS + max(0, game.periods - 4) * _OVERTIME_SECONDS
+    elapsed = share * total
+    if elapsed < _REGULATION_SECONDS:
+        period = int(elapsed // _QUARTER_SECONDS) + 1
+        clock = _QUARTER_SECONDS - (elapsed % _QUARTER_SECONDS)
+    else:
+        extra = elapsed - _REGULATION_SECONDS
+        period = 5 + int(extra // _OVERTIME_SECONDS)
+        clock = _OVERTIME_SECONDS - (extra % _OVERTIME_SECONDS)
+    period = min(period, game.periods)
+    return Progress(
+        "in",
+        period,
+        clock,
+        math.floor(game.home_score * share),
+        math.floor(game.away_score * share),
+    )
+
+
+@dataclass(slots=True)
+class BoxRow:
+    """One player's line in one game, with the balldontlie stat id the server assigns."""
+
+    stat_id: int
+    game_key: int
+    player_key: int
+    team_key: str
+    is_starter: bool
+    did_not_play: bool
+    dnp_reason: str | None
+    seconds_played: int
+    pts: int
+    fgm: int
+    fga: int
+    fg3m: int
+    fg3a: int
+    ftm: int
+    fta: int
+    oreb: int
+    dreb: int
+    reb: int
+    ast: int
+    stl: int
+    blk: int
+    tov: int
+    pf: int
+    plus_minus: int
+
+
+_BOX_INT_FIELDS = (
+    "seconds_played",
+    "pts",
+    "fgm",
+    "fga",
+    "fg3m",
+    "fg3a",
+    "ftm",
+    "fta",
+    "oreb",
+    "dreb",
+    "reb",
+    "ast",
+    "stl",
+    "blk",
+    "tov",
+    "pf",
+    "plus_minus",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PropLine:
+    bookmaker_key: str
+    market: str
+    player_key: int
+    snapshot_at: datetime
+    point: float
+    over_price: float
+    under_price: float
+
+
+@dataclass(frozen=True, slots=True)
+class GameLine:
+    bookmaker_key: str
+    snapshot_at: datetime
+    h2h_home_price: float
+    h2h_away_price: float
+    spread_home_point: float
+    spread_home_price: float
+    spread_away_price: float
+    total_point: float
+    total_over_price: float
+    total_under_price: float
+
+
+class _Slices:
+    """A frame sorted by (game, group..., snapshot) kept as numpy columns, sliced per game."""
+
+    def __init__(self, frame: pd.DataFrame, group_cols: list[str], value_cols: list[str]) -> None:
+        self.codes: dict[str, list[Any]] = {}
+        columns: dict[str, np.ndarray] = {}
+        for col in group_cols:
+            values = frame[col]
+            if values.dtype.kind in "iu":
+                columns[col] = values.to_numpy(dtype="int64")
+                continue
+            cats = values.array if isinstance(values.dtype, pd.CategoricalDtype) else None
+            if cats is None:
+                cats = pd.Categorical(values.astype(str))
+            self.codes[col] = [str(c) for c in cats.categories]
+            columns[col] = np.asarray(cats.codes, dtype="int64")
+        game = frame["game_key"].to_numpy(dtype="int64")
+        # nanoseconds whatever unit the frame stores, to compare with pd.Timestamp(...).value
+        snap = pd.to_datetime(frame["snapshot_at"], utc=True).dt.as_unit("ns").array.asi8
+        keys = [snap] + [columns[c] for c in reversed(group_cols)] + [game]
+        order = np.lexsort(keys)
+        self.game = game[order]
+        self.snap = np.asarray(snap)[order]
+        self.groups = [columns[c][order] for c in group_cols]
+        self.values = {c: frame[c].to_numpy(dtype="float64")[order] for c in value_cols}
+        self.group_cols = group_cols
+        # a single integer per row naming its group, to find "last row of each group" quickly
+        combined = np.zeros(len(order), dtype="int64")
+        for arr in self.groups:
+            combined = combined * (int(arr.max(initial=0)) + 1) + arr
+        self.group_id = combined
+        uniq, starts = np.unique(self.game, return_index=True)
+        ends = np.append(starts[1:], len(self.game))
+        self.bounds = {int(g): (int(s), int(e)) for g, s, e in zip(uniq, starts, ends, strict=True)}
+
+    def latest(self, game_key: int, at_ns: int) -> np.ndarray:
+        """Row positions of the latest row per group with snapshot <= at."""
+        start, end = self.bounds.get(game_key, (0, 0))
+        if start == end:
+            return np.empty(0, dtype="int64")
+        rows = np.arange(start, end)[self.snap[start:end] <= at_ns]
+        if not len(rows):
+            return rows
+        gid = self.group_id[rows]
+        last = np.append(gid[1:] != gid[:-1], True)
+        return rows[last]
+
+    def label(self, col_pos: int, row: int) -> Any:
+        col = self.group_cols[col_pos]
+        value = int(self.groups[col_pos][row])
+        return self.codes[col][value] if col in self.codes else value
+
+    def snapshot_ns(self, game_key: int) -> np.ndarray:
+        start, end = self.bounds.get(game_key, (0, 0))
+        return self.snap[start:end]
+
+
+class LeagueIndex:
+    """Read-only lookups over one League; safe to share between request threads."""
+
+    def __init__(self, league: Any) -> None:
+        self.league = league
+        self.seed = int(league.seed)
+        self.season = int(league.season)
+        self._index_teams(league.teams)
+        self._index_players(league.players, league.stints)
+        self._index_lines(league.props, league.game_lines)
+        self._index_games(league.games)
+        self._index_box(league.box)
+        self.bookmakers: list[tuple[str, str]] = [
+            (str(r.bookmaker_key), str(r.title)) for r in league.bookmakers.itertuples(index=False)
+        ]
+        self.bookmaker_title = dict(self.bookmakers)
+
+    # --- teams and players --------------------------------------------------------------------
+
+    def _index_teams(self, teams: pd.DataFrame) -> None:
+        self.teams: dict[str, dict[str, Any]] = {}
+        for rec in teams.to_dict("records"):
+            row = {k: _py(v) for k, v in rec.items()}
+            self.teams[str(row["team_key"])] = row
+
+    def _index_players(self, players: pd.DataFrame, stints: pd.DataFrame) -> None:
+        self.players: dict[int, dict[str, Any]] = {}
+        for rec in players.to_dict("records"):
+            row = {k: _py(v) for k, v in rec.items()}
+            self.players[int(row["player_key"])] = row
+        self.player_by_bdl_id = {int(p["bdl_id"]): key for key, p in self.players.items()}
+        self.stints: dict[int, list[tuple[date, date | None, str]]] = defaultdict(list)
+        for rec in stints.to_dict("records"):
+            # an open start means "since before the season": the first stint of every player
+            start = _as_date(rec["start_date"]) or date.min
+            self.stints[int(rec["player_key"])].append(
+                (start, _as_date(rec["end_date"]), str(rec["team_key"]))
+            )
+        for spans in self.stints.values():
+            spans.sort(key=lambda s: s[0])
+        self.players_sorted_by_bdl = sorted(self.players, key=lambda k: self.players[k]["bdl_id"])
+
+    def team_of(self, player_key: int, on: date) -> str:
+        """The team a player belonged to on a date; before his first stint, his first team."""
+        spans = self.stints.get(player_key)
+        if not spans:
+            raise KeyError(f"league stints: player {player_key} has no stint")
+        current = spans[0][2]
+        for start, end, team in spans:
+            if start > on:
+                break
+            current = team
+            if end is None or end >= on:
+                return team
+        return current
+
+    # --- games ----------------------------------------------------------------------------------
+
+    def _index_games(self, games: pd.DataFrame) -> None:
+        recs: list[GameRec] = []
+        for rec in games.to_dict("records"):
+            key = int(rec["game_key"])
+            tipoff = _as_utc(rec["tipoff_at"])
+            final = _as_utc(rec["final_at"])
+            game_date = _as_date(rec["game_date"])
+            if tipoff is None or final is None or game_date is None:
+                raise ValueError(f"league games: game {key} lacks tipoff_at/final_at/game_date")
+            snaps = np.union1d(self._props.snapshot_ns(key), self._lines.snapshot_ns(key))
+            recs.append(
+                GameRec(
+                    game_key=key,
+                    season=int(rec["season"]),
+                    game_date=game_date,
+                    tipoff_at=tipoff,
+                    final_at=final,
+                    home=str(rec["home_team_key"]),
+                    away=str(rec["away_team_key"]),
+                    home_score=int(rec["home_score"]),
+                    away_score=int(rec["away_score"]),
+                    periods=int(rec["periods"]),
+                    bdl_id=int(rec["bdl_id"]),
+                    espn_id=str(rec["espn_id"]),
+                    odds_event_id=str(rec["odds_event_id"]),
+                    snapshot_ns=snaps.astype("int64"),
+                    postseason=bool(_py(rec.get("postseason")) or False),
+                )
+            )
+        recs.sort(key=lambda g: (g.tipoff_at, g.game_key))
+        self.games = recs
+        self.game_by_key = {g.game_key: g for g in recs}
+        self.game_by_bdl_id = {g.bdl_id: g for g in recs}
+        self.game_by_espn_id = {g.espn_id: g for g in recs}
+        self.game_by_odds_id = {g.odds_event_id: g for g in recs}
+        self.games_by_date: dict[date, list[GameRec]] = defaultdict(list)
+        for g in recs:
+            self.games_by_date[g.game_date].append(g)
+        self.dates = sorted(self.games_by_date)
+        self.games_by_bdl_id = sorted(recs, key=lambda g: g.bdl_id)
+        self._bdl_ids = [g.bdl_id for g in self.games_by_bdl_id]
+        self.season_start = self.dates[0] if self.dates else date(self.season, 10, 21)
+        leads = [g.tipoff_at - g.first_line_at for g in recs if g.first_line_at is not None]
+        self.listing_lead: timedelta = max(leads, default=timedelta(0))
+
+    def games_on(self, day: date) -> list[GameRec]:
+        return list(self.games_by_date.get(day, ()))
+
+    def games_between(self, first: date, last: date) -> list[GameRec]:
+        lo = bisect.bisect_left(self.dates, first)
+        hi = bisect.bisect_right(self.dates, last)
+        out: list[GameRec] = []
+        for day in self.dates[lo:hi]:
+            out.extend(self.games_by_date[day])
+        return out
+
+    def games_after_bdl_id(self, cursor: int) -> list[GameRec]:
+        """Games in balldontlie id order with an id above the cursor."""
+        return self.games_by_bdl_id[bisect.bisect_right(self._bdl_ids, cursor) :]
+
+    # --- box scores -----------------------------------------------------------------------------
+
+    def _index_box(self, box: pd.DataFrame) -> None:
+        # column lists, not per-cell conversions: this runs over every player-game of the season
+        ints = {
+            name: box[name].fillna(0).to_numpy(dtype="int64").tolist() for name in _BOX_INT_FIELDS
+        }
+        reasons = [_py(v) for v in box["dnp_reason"].tolist()]
+        columns = zip(
+            box["game_key"].to_numpy(dtype="int64").tolist(),
+            box["player_key"].to_numpy(dtype="int64").tolist(),
+            box["team_key"].astype(str).tolist(),
+            box["is_starter"].to_numpy(dtype=bool).tolist(),
+            box["did_not_play"].to_numpy(dtype=bool).tolist(),
+            reasons,
+            *(ints[name] for name in _BOX_INT_FIELDS),
+            strict=True,
+        )
+        by_game: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        for values in columns:
+            by_game[values[0]].append(values)
+        self.box: dict[int, list[BoxRow]] = {}
+        self.box_by_player: dict[int, list[BoxRow]] = defaultdict(list)
+        next_id = _STAT_ID_BASE
+        for game in self.games:
+            rows = by_game.get(game.game_key, [])
+            team_order = {game.away: 0, game.home: 1}
+            # away team first, starters, then bench by minutes, did-not-play last
+            rows.sort(key=lambda r: (team_order.get(r[2], 2), not r[3], r[4], -r[6], r[1]))
+            out = []
+            for values in rows:
+                next_id += 1
+                row = BoxRow(next_id, *values)
+                out.append(row)
+                self.box_by_player[row.player_key].append(row)
+            self.box[game.game_key] = out
+
+    # --- lines ----------------------------------------------------------------------------------
+
+    def _index_lines(self, props: pd.DataFrame, game_lines: pd.DataFrame) -> None:
+        self._props = _Slices(
+            props,
+            ["bookmaker_key", "market", "player_key"],
+            ["point", "over_price", "under_price"],
+        )
+        self._lines = _Slices(
+            game_lines,
+            ["bookmaker_key"],
+            [
+                "h2h_home_price",
+                "h2h_away_price",
+                "spread_home_point",
+                "spread_home_price",
+                "spread_away_price",
+                "total_point",
+                "total_over_price",
+                "total_under_price",
+            ],
+        )
+
+    def props_at(self, game_key: int, at: datetime) -> list[PropLine]:
+        """Each (book, market, player)'s latest prop line at `at`: nothing later can leak."""
+        sl = self._props
+        out = []
+        for row in sl.latest(game_key, _ns(at)):
+            out.append(
+                PropLine(
+                    bookmaker_key=sl.label(0, row),
+                    market=sl.label(1, row),
+                    player_key=int(sl.groups[2][row]),
+                    snapshot_at=_ns_to_dt(sl.snap[row]),
+                    point=float(sl.values["point"][row]),
+                    over_price=float(sl.values["over_price"][row]),
+                    under_price=float(sl.values["under_price"][row]),
+                )
+            )
+        return out
+
+    def game_lines_at(self, game_key: int, at: datetime) -> list[GameLine]:
+        """Each book's latest featured-market line at `at`."""
+        sl = self._lines
+        out = []
+        for row in sl.latest(game_key, _ns(at)):
+            values = {name: float(arr[row]) for name, arr in sl.values.items()}
+            out.append(
+                GameLine(
+                    bookmaker_key=sl.label(0, row), snapshot_at=_ns_to_dt(sl.snap[row]), **values
+                )
+            )
+        return out
+
+
+_CACHE: dict[int, tuple[weakref.ref[Any], LeagueIndex]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def index_for(league: Any) -> LeagueIndex:
+    """One LeagueIndex per League object, shared by every server built on it."""
+    with _CACHE_LOCK:
+        hit = _CACHE.get(id(league))
+        if hit is not None and hit[0]() is league:
+            return hit[1]
+    built = LeagueIndex(league)
+    with _CACHE_LOCK:
+        for key in [k for k, (ref, _) in _CACHE.items() if ref() is None]:
+            del _CACHE[key]
+        _CACHE[id(league)] = (weakref.ref(league), built)
+    return built

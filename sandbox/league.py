@@ -1,0 +1,450 @@
+"""The simulated NBA season behind the sandbox APIs: teams, players, games, box scores, lines.
+
+`build_league(seed, season)` generates the whole regular season deterministically from the seed
+(numpy Generators seeded per component, never Python's hash), and caches it on disk per
+(seed, season, CODE_VERSION) so a test session or a server start pays the generation once.
+`load_league` adds an in-process memo on top. The `League` it returns is read-only by convention:
+every consumer (the HTTP layer, tests, the backtest through `write_truth`) shares one instance.
+
+Types: timestamps are tz-aware UTC pandas Timestamps (`*_at` columns); dates (`game_date`,
+`start_date`, `end_date`) are `datetime.date` objects, `None` when open-ended.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sandbox.markets import bookmakers_frame, game_lines, player_props, snapshots
+from sandbox.roster import build_roster
+from sandbox.schedule import assign_dates, matchups, season_window, tipoffs
+from sandbox.simulate import simulate
+from sandbox.teams import team_table
+
+log = logging.getLogger(__name__)
+
+# Keys the on-disk cache together with a digest of the generator's source files, so an edited
+# simulator never serves a stale cache; bump it for changes outside those files (a dependency).
+CODE_VERSION = "7"
+_GENERATOR_MODULES = (
+    "league.py",
+    "markets.py",
+    "names.py",
+    "roster.py",
+    "schedule.py",
+    "simulate.py",
+    "teams.py",
+)
+DEFAULT_SEED = 20251021
+DEFAULT_SEASON = 2025
+CACHE_ENV = "NBA_PROPS_SANDBOX_CACHE"
+FRAMES = (
+    "teams",
+    "players",
+    "stints",
+    "games",
+    "box",
+    "truth",
+    "bookmakers",
+    "props",
+    "game_lines",
+)
+
+
+@dataclass(frozen=True)
+class _Index:
+    """Lookups built once per League so the HTTP layer never scans a frame per request."""
+
+    game_pos: dict[int, int]
+    by_bdl: dict[int, int]
+    by_espn: dict[str, int]
+    by_odds: dict[str, int]
+    by_date: dict[dt.date, np.ndarray]
+    spans: dict[str, tuple[np.ndarray, np.ndarray]]
+    player_pos: dict[int, int]
+    stints_of: dict[int, list[tuple[dt.date, dt.date | None, str]]]
+
+
+@dataclass(frozen=True, eq=False)
+class League:
+    """One simulated season. Frames are shared between consumers: do not mutate them.
+
+    Frames (see COMMON.md for every column): teams, players, stints, games, box, truth,
+    bookmakers, props, game_lines. box/truth/props/game_lines are sorted by game_key so that
+    `box_of(game_key)` and friends are slices, not scans.
+
+    Types: `*_at` columns are tz-aware UTC (datetime64[us, UTC]); `game_date`, `start_date` and
+    `end_date` hold `datetime.date` objects (`end_date` is None while the stint runs); nullable
+    text (`dnp_reason`, `height`, `weight`, `college`) holds None, never NaN; draft fields are
+    pandas Int64; `bookmaker_key` and `market` are categoricals. Extra columns beyond the
+    contract: players.espn_first_name/espn_last_name/name_quirk, teams.time_zone,
+    truth.team_key/available.
+
+    Realism quirks worth knowing: a few games have a snapshot after tip-off (in-game lines);
+    players ruled out on the day of a game have lines in the early snapshots that are pulled
+    before the close; every DNP row has zero stats and a reason.
+    """
+
+    seed: int
+    season: int
+    teams: pd.DataFrame
+    players: pd.DataFrame
+    stints: pd.DataFrame
+    games: pd.DataFrame
+    box: pd.DataFrame
+    truth: pd.DataFrame
+    bookmakers: pd.DataFrame
+    props: pd.DataFrame
+    game_lines: pd.DataFrame
+    _index: _Index = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", _build_index(self))
+
+    def __repr__(self) -> str:
+        return (
+            f"League(seed={self.seed}, season={self.season}, games={len(self.games)}, "
+            f"players={len(self.players)}, props={len(self.props)})"
+        )
+
+    # --- lookups -----------------------------------------------------------------------------
+    def game(self, game_key: int) -> pd.Series:
+        """The games row for `game_key`."""
+        try:
+            return self.games.iloc[self._index.game_pos[int(game_key)]]
+        except KeyError:
+            raise KeyError(f"sandbox league: no game with game_key={game_key!r}") from None
+
+    def game_key_for(
+        self,
+        *,
+        bdl_id: int | None = None,
+        espn_id: str | None = None,
+        odds_event_id: str | None = None,
+    ) -> int:
+        """Translate one source's game id into the internal game_key."""
+        lookups = (
+            ("bdl_id", bdl_id, self._index.by_bdl, int),
+            ("espn_id", espn_id, self._index.by_espn, str),
+            ("odds_event_id", odds_event_id, self._index.by_odds, str),
+        )
+        given = [
+            (name, value, table, cast) for name, value, table, cast in lookups if value is not None
+        ]
+        if len(given) != 1:
+            raise ValueError("sandbox league: pass exactly one of bdl_id, espn_id, odds_event_id")
+        name, value, table, cast = given[0]
+        try:
+            return table[cast(value)]
+        except (KeyError, ValueError):
+            raise KeyError(f"sandbox league: no game with {name}={value!r}") from None
+
+    def games_on(self, day: dt.date) -> pd.DataFrame:
+        """Games whose America/New_York date is `day`, in tip-off order (maybe empty)."""
+        pos = self._index.by_date.get(day, np.empty(0, dtype=np.int64))
+        return self.games.iloc[pos]
+
+    def _slice(self, frame_name: str, game_key: int) -> pd.DataFrame:
+        keys, bounds = self._index.spans[frame_name]
+        i = int(np.searchsorted(keys, int(game_key)))
+        frame = getattr(self, frame_name)
+        if i >= len(keys) or keys[i] != int(game_key):
+            return frame.iloc[0:0]
+        return frame.iloc[bounds[i] : bounds[i + 1]]
+
+    def box_of(self, game_key: int) -> pd.DataFrame:
+        """Box-score rows of one game (home team first, depth order)."""
+        return self._slice("box", game_key)
+
+    def truth_of(self, game_key: int) -> pd.DataFrame:
+        """Expectation rows of one game."""
+        return self._slice("truth", game_key)
+
+    def props_of(self, game_key: int) -> pd.DataFrame:
+        """Every prop quote of one game, all books and snapshots (empty if none)."""
+        return self._slice("props", game_key)
+
+    def lines_of(self, game_key: int) -> pd.DataFrame:
+        """Every game-line quote of one game, all books and snapshots."""
+        return self._slice("game_lines", game_key)
+
+    def player(self, player_key: int) -> pd.Series:
+        """The players row for `player_key`."""
+        try:
+            return self.players.iloc[self._index.player_pos[int(player_key)]]
+        except KeyError:
+            raise KeyError(f"sandbox league: no player with player_key={player_key!r}") from None
+
+    def team_of(self, player_key: int, day: dt.date) -> str:
+        """team_key of the team the player belonged to on `day` (trades move players)."""
+        for start, end, team in self._index.stints_of.get(int(player_key), []):
+            if start <= day and (end is None or day <= end):
+                return team
+        raise KeyError(f"sandbox league: player_key={player_key!r} has no team on {day}")
+
+    def roster_on(self, team_key: str, day: dt.date) -> pd.DataFrame:
+        """Players on `team_key` on `day`."""
+        st = self.stints
+        ends = st["end_date"].map(lambda d: d is None or d >= day)
+        keys = st.loc[(st["team_key"] == team_key) & (st["start_date"] <= day) & ends]
+        return self.players[self.players["player_key"].isin(keys["player_key"])]
+
+    # --- whole-league helpers ------------------------------------------------------------------
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """Every frame by name, in a fixed order."""
+        return {name: getattr(self, name) for name in FRAMES}
+
+    def fingerprint(self) -> str:
+        """sha256 over every frame's content: equal fingerprints mean identical leagues."""
+        digest = hashlib.sha256(f"{self.seed}/{self.season}".encode())
+        for name, frame in self.frames().items():
+            digest.update(name.encode())
+            digest.update(",".join(map(str, frame.columns)).encode())
+            hashed = pd.util.hash_pandas_object(frame.astype(_hashable(frame)), index=False)
+            digest.update(hashed.to_numpy().tobytes())
+        return digest.hexdigest()
+
+    def write_truth(self, path: str | Path) -> Path:
+        """Write the expectations to parquet for the backtest (atomically)."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        frame = self.truth.merge(
+            self.games[["game_key", "game_date", "tipoff_at"]], on="game_key", how="left"
+        )
+        with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".tmp", delete=False) as tmp:
+            tmp_path = Path(tmp.name)
+        try:
+            frame.to_parquet(tmp_path, index=False)
+            tmp_path.replace(target)
+        finally:
+            tmp_path.unlink(missing_ok=True)
+        return target
+
+
+def _hashable(frame: pd.DataFrame) -> dict[str, str]:
+    """Object columns (dates, None) are hashed through their string form."""
+    return {c: "str" for c in frame.columns if frame[c].dtype == object}
+
+
+def _build_index(league: League) -> _Index:
+    games = league.games
+    keys = games["game_key"].to_numpy()
+    game_pos = {int(k): i for i, k in enumerate(keys)}
+    by_date: dict[dt.date, list[int]] = {}
+    for i, day in enumerate(games["game_date"]):
+        by_date.setdefault(day, []).append(i)
+    spans = {}
+    for name in ("box", "truth", "props", "game_lines"):
+        col = getattr(league, name)["game_key"].to_numpy()
+        uniq, first = np.unique(col, return_index=True)
+        spans[name] = (uniq, np.append(first, len(col)))
+    stints_of: dict[int, list[tuple[dt.date, dt.date | None, str]]] = {}
+    for pk, team, start, end in league.stints[
+        ["player_key", "team_key", "start_date", "end_date"]
+    ].itertuples(index=False):
+        stints_of.setdefault(int(pk), []).append((start, end, team))
+    return _Index(
+        game_pos=game_pos,
+        by_bdl={int(v): int(k) for v, k in zip(games["bdl_id"], keys, strict=True)},
+        by_espn={str(v): int(k) for v, k in zip(games["espn_id"], keys, strict=True)},
+        by_odds={str(v): int(k) for v, k in zip(games["odds_event_id"], keys, strict=True)},
+        by_date={d: np.asarray(v, dtype=np.int64) for d, v in by_date.items()},
+        spans=spans,
+        player_pos={int(k): i for i, k in enumerate(league.players["player_key"])},
+        stints_of=stints_of,
+    )
+
+
+def _rng(seed: int, season: int, stream: str) -> np.random.Generator:
+    """One independent generator per component, so tuning one part never reshuffles another."""
+    return np.random.default_rng([int(seed), int(season), zlib.crc32(stream.encode())])
+
+
+def generate_league(seed: int = DEFAULT_SEED, season: int = DEFAULT_SEASON) -> League:
+    """Generate a season from scratch (no cache). Deterministic in (seed, season)."""
+    teams = team_table()
+    start, _, _ = season_window(season)
+    roster = build_roster(
+        _rng(seed, season, "roster"),
+        teams,
+        season,
+        trade_window=(dt.date(season, 12, 15), dt.date(season + 1, 2, 5)),
+    )
+    home, away = matchups(teams)
+    day_of = assign_dates(home, away, len(teams), season, _rng(seed, season, "schedule"))
+    dates, stamps = tipoffs(
+        day_of, home, list(teams["time_zone"]), season, _rng(seed, season, "tipoff")
+    )
+    tip = pd.DatetimeIndex(stamps).as_unit("us")
+    order = np.lexsort((home, tip.asi8))
+    home, away, day_of = home[order], away[order], day_of[order]
+    tip = tip[order]
+    dates = [dates[i] for i in order]
+    n_games = len(home)
+    game_keys = np.arange(1, n_games + 1, dtype=np.int64)
+    team_keys = teams["team_key"].to_numpy()
+
+    sim = simulate(
+        _rng(seed, season, "simulate"), roster, team_keys, home, away, day_of, game_keys, tip, start
+    )
+
+    ids = _rng(seed, season, "ids")
+    bdl_ids = np.sort(ids.choice(np.arange(18_446_000, 18_452_000), n_games, replace=False))
+    espn_ids = np.sort(ids.choice(np.arange(401_809_000, 401_815_000), n_games, replace=False))
+    raw = ids.bytes(16 * n_games)
+    odds_ids = [raw[16 * i : 16 * (i + 1)].hex() for i in range(n_games)]
+    games = pd.DataFrame(
+        {
+            "game_key": game_keys,
+            "season": np.full(n_games, season, dtype=np.int64),
+            "game_date": pd.Series(dates, dtype=object),
+            "tipoff_at": tip,
+            "final_at": sim.final_at.as_unit("us"),
+            "home_team_key": team_keys[home],
+            "away_team_key": team_keys[away],
+            "home_score": sim.home_score,
+            "away_score": sim.away_score,
+            "periods": sim.periods,
+            "bdl_id": bdl_ids.astype(np.int64),
+            "espn_id": [str(int(v)) for v in espn_ids],
+            "odds_event_id": odds_ids,
+        }
+    )
+    snaps = snapshots(_rng(seed, season, "snapshots"), games)
+    props = player_props(_rng(seed, season, "props"), games, sim.truth, snaps)
+    lines = game_lines(
+        _rng(seed, season, "game_lines"), games, sim.exp_home_pts, sim.exp_away_pts, snaps
+    )
+    props = props.sort_values(
+        ["game_key", "bookmaker_key", "market", "player_key", "snapshot_at"], kind="stable"
+    ).reset_index(drop=True)
+    lines = lines.sort_values(["game_key", "bookmaker_key", "snapshot_at"], kind="stable")
+    lines = lines.reset_index(drop=True)
+    for frame in (props, lines):
+        frame["snapshot_at"] = frame["snapshot_at"].dt.as_unit("us")
+    return League(
+        seed=int(seed),
+        season=int(season),
+        teams=teams,
+        players=roster.players,
+        stints=roster.stints,
+        games=games,
+        box=sim.box,
+        truth=sim.truth,
+        bookmakers=bookmakers_frame(),
+        props=props,
+        game_lines=lines,
+    )
+
+
+def cache_dir() -> Path:
+    """Where cached leagues live: $NBA_PROPS_SANDBOX_CACHE or <repo>/.cache/sandbox."""
+    configured = os.environ.get(CACHE_ENV)
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[1] / ".cache" / "sandbox"
+
+
+@functools.cache
+def code_version() -> str:
+    """CODE_VERSION plus a digest of the generator's source: what a cached season depends on."""
+    digest = hashlib.sha256(CODE_VERSION.encode())
+    here = Path(__file__).resolve().parent
+    for name in _GENERATOR_MODULES:
+        digest.update((here / name).read_bytes())
+    return f"{CODE_VERSION}-{digest.hexdigest()[:12]}"
+
+
+def cache_path(seed: int = DEFAULT_SEED, season: int = DEFAULT_SEASON) -> Path:
+    """The cache file of one (seed, season) under the current code version."""
+    return cache_dir() / f"league-{season}-{seed}-v{code_version()}.pkl"
+
+
+def _read_cache(path: Path, seed: int, season: int) -> League:
+    with path.open("rb") as fh:
+        # Our own file, written by _write_cache below under a name we chose: not untrusted input.
+        payload: dict[str, Any] = pickle.load(fh)  # noqa: S301
+    if (payload.get("version"), payload.get("seed"), payload.get("season")) != (
+        code_version(),
+        seed,
+        season,
+    ):
+        raise ValueError(f"sandbox league cache {path}: header does not match seed/season/version")
+    return League(seed=seed, season=season, **payload["frames"])
+
+
+def _write_cache(path: Path, league: League) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "version": code_version(),
+        "seed": league.seed,
+        "season": league.season,
+        "frames": league.frames(),
+    }
+    # Write beside the target, then rename: a reader sees the old file or the whole new one.
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    # Seasons cached by older code are dead weight (100 MB each): drop them. A process still
+    # reading one keeps its open file; POSIX removes it when that process closes it.
+    for stale in path.parent.glob(f"league-{league.season}-{league.seed}-v*.pkl"):
+        if stale != path:
+            stale.unlink(missing_ok=True)
+
+
+def build_league(
+    seed: int = DEFAULT_SEED, season: int = DEFAULT_SEASON, *, use_cache: bool = True
+) -> League:
+    """The season for (seed, season), from the disk cache when present, else generated and cached.
+
+    An unreadable cache file (truncated by a crash, pickled by another pandas) is regenerated and
+    replaced, with a warning, rather than failing the caller.
+    """
+    if not use_cache:
+        return generate_league(seed, season)
+    path = cache_path(seed, season)
+    if path.exists():
+        try:
+            return _read_cache(path, seed, season)
+        except (
+            OSError,
+            EOFError,
+            pickle.UnpicklingError,
+            ValueError,
+            TypeError,
+            KeyError,
+            AttributeError,  # pickled by another pandas/numpy version
+            ImportError,
+        ) as exc:
+            log.warning("sandbox league cache %s unreadable (%s); regenerating", path, exc)
+    league = generate_league(seed, season)
+    _write_cache(path, league)
+    return league
+
+
+_MEMO: dict[tuple[int, int, str], League] = {}
+
+
+def load_league(seed: int = DEFAULT_SEED, season: int = DEFAULT_SEASON) -> League:
+    """`build_league` memoised in-process: every caller in one process shares one League."""
+    key = (int(seed), int(season), str(cache_path(seed, season)))
+    if key not in _MEMO:
+        _MEMO[key] = build_league(seed, season)
+    return _MEMO[key]

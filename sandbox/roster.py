@@ -1,0 +1,258 @@
+"""Players: names and ids per source, bio fields, hidden talent parameters, and trades.
+
+The hidden parameters (minutes, scoring volume and efficiency, rebounding/assist/three-point
+rates) are what the box-score simulator draws from; nothing outside the sandbox sees them, only
+their consequences in the box scores and the `truth` frame.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sandbox.names import league_names
+
+PER_TEAM = 15
+TEAM_FGA = 88.0
+_STAR_PPG = (23.0, 28.5)  # expected scoring of each team's primary scorer
+_MAX_FGA = 22.0
+N_TRADES = 6
+
+# Depth-chart minutes for slots 0..14 before noise: five starters, five rotation players, then
+# the deep bench that mostly sits unless injuries or a blowout open minutes.
+_BASE_MINUTES = np.array([37, 35, 33, 31, 29, 24, 21, 18, 15, 12, 8, 6, 5, 4, 3], dtype=float)
+# Scoring per 36 minutes by slot, before the team-level normalisation.
+_PTS36 = np.array([22, 19, 17, 15, 14, 15, 14, 13, 12, 12, 11, 11, 10, 10, 10], dtype=float)
+# Playing probability and depth-chart minutes by rank among a game's available players.
+P_PLAY = np.array([1.0] * 9 + [0.85, 0.7, 0.55, 0.45, 0.4, 0.35] + [0.3] * 10)
+PROFILE = np.array([38, 36, 34, 32, 29, 24, 20, 17, 14, 11, 6, 5, 4, 3, 3] + [3] * 10, float)
+_STARTER_POS = ("G", "G", "F", "F", "C")
+_BENCH_POS = ("G", "F", "C", "G-F", "F-C", "G", "F", "")
+_COLLEGES = (
+    "Duke", "Kentucky", "Kansas", "North Carolina", "Gonzaga", "UCLA", "Villanova", "Arizona",
+    "Michigan State", "Baylor", "Texas", "Houston", "Connecticut", "Florida", "Auburn", "Purdue",
+    "Tennessee", "Memphis", "Oregon", "Wake Forest", "Virginia", "Marquette", "Iowa State",
+    "Creighton", "Saint Mary's", "Alabama", "Ohio State", "Indiana", "Louisville", "Syracuse",
+)  # fmt: skip
+
+_TYPE_BY_POS = {"G": 0, "G-F": 1, "F": 1, "F-C": 2, "C": 2, "": 1}
+
+
+@dataclass(frozen=True)
+class RosterData:
+    """Players frame, stints frame and the hidden per-player parameter arrays (by player_key)."""
+
+    players: pd.DataFrame
+    stints: pd.DataFrame
+    params: dict[str, np.ndarray]
+    team_strength: dict[str, np.ndarray]
+
+
+def _height(rng: np.random.Generator, kind: int) -> str:
+    lo, hi = ((73, 78), (77, 81), (81, 85))[kind]
+    inches = int(rng.integers(lo, hi + 1))
+    return f"{inches // 12}-{inches % 12}"
+
+
+def build_roster(
+    rng: np.random.Generator,
+    teams: pd.DataFrame,
+    season: int,
+    trade_window: tuple[dt.date, dt.date],
+) -> RosterData:
+    """Invent 15 players per team, their parameters, and a handful of mid-season trades."""
+    n_teams = len(teams)
+    names = league_names(rng, n_teams, PER_TEAM)
+    n = n_teams * PER_TEAM
+    team_idx = np.repeat(np.arange(n_teams), PER_TEAM)
+
+    # Depth slots: quirky names are placed in the rotation (slots 0..10) so that the props feed,
+    # which only covers rotation players, actually exercises the name matching.
+    slot = np.empty(n, dtype=int)
+    for t in range(n_teams):
+        quirky = [i for i, nm in enumerate(names[t]) if nm.quirk]
+        plain = [i for i, nm in enumerate(names[t]) if not nm.quirk]
+        rotation = list(rng.permutation(11)[: len(quirky)])
+        rest = [s for s in rng.permutation(PER_TEAM) if s not in rotation]
+        for i, s in zip(quirky + plain, rotation + rest, strict=True):
+            slot[t * PER_TEAM + i] = int(s)
+
+    flat = [nm for roster in names for nm in roster]
+    base_minutes = _BASE_MINUTES[slot] + rng.normal(0, 1.2, n)
+    base_minutes = np.clip(base_minutes, 2.5, 38.5)
+
+    positions = np.empty(n, dtype=object)
+    for i in range(n):
+        s = int(slot[i])
+        positions[i] = _STARTER_POS[s] if s < 5 else _BENCH_POS[int(rng.integers(len(_BENCH_POS)))]
+    kind = np.array([_TYPE_BY_POS[p] for p in positions])
+
+    # Scoring volume: one primary scorer per team (slot 0..2), then by slot.
+    pts36 = _PTS36[slot] * np.exp(rng.normal(0, 0.16, n))
+    primary = np.zeros(n, dtype=bool)
+    for t in range(n_teams):
+        members = np.flatnonzero((team_idx == t) & (slot < 3))
+        star = members[int(rng.integers(len(members)))]
+        primary[star] = True
+        pts36[star] = rng.uniform(25.0, 31.0)
+
+    p2 = np.clip(rng.normal(0.53, 0.03, n) + 0.05 * (kind == 2), 0.42, 0.66)
+    p3 = np.clip(rng.normal(0.362, 0.028, n) - 0.03 * (kind == 2), 0.25, 0.45)
+    s3 = np.clip(rng.beta(8, 10, n) * np.array([1.05, 1.0, 0.45])[kind], 0.02, 0.8)
+    ftr = np.clip(rng.normal(0.24, 0.06, n) + 0.08 * primary, 0.08, 0.5)
+    pft = np.clip(rng.normal(np.array([0.82, 0.78, 0.7])[kind], 0.06), 0.45, 0.93)
+    pts_per_fga = (1 - s3) * 2 * p2 + s3 * 3 * p3 + ftr * pft
+
+    team_off = 112.8 + rng.normal(0, 3.0, n_teams)
+    team_def = rng.normal(0, 2.6, n_teams)
+    team_pace = rng.normal(0, 0.02, n_teams)
+    fga36 = pts36 / pts_per_fga
+    # A team takes about TEAM_FGA shots whoever is on the floor; its offensive rating shows up
+    # as shooting efficiency: scale it so that at its usual minutes the team scores `team_off`.
+    team_eff = np.ones(n_teams)
+    for t in range(n_teams):
+        m = team_idx == t
+        # Usual minutes: the simulator's depth-chart weighting with everyone available.
+        rank = np.empty(m.sum(), dtype=int)
+        rank[np.argsort(-base_minutes[m], kind="stable")] = np.arange(m.sum())
+        weight = P_PLAY[rank] * (0.5 * base_minutes[m] + 0.5 * PROFILE[rank])
+        usual = weight * 240.0 / weight.sum()
+        # A star's volume is a share of his team's shots: keep his expected scoring in the
+        # range of the league's real best scorers, and nobody above ~22 shots a game, whatever
+        # the team-mates' volumes are. Efficiency (team_eff) and volume settle together.
+        members = np.flatnonzero(m)
+        star = int(np.flatnonzero(primary[m])[0])
+        fg_part = (1 - s3[m]) * 2 * p2[m] + s3[m] * 3 * p3[m]
+        ft_part = ftr[m] * pft[m]
+        for _ in range(6):
+            share = usual * fga36[m] / (usual * fga36[m]).sum()
+            k = (team_off[t] / TEAM_FGA - (share * ft_part).sum()) / (share * fg_part).sum()
+            star_ppg = share[star] * TEAM_FGA * (fg_part[star] * k + ft_part[star])
+            fga36[members[star]] *= np.clip(star_ppg, *_STAR_PPG) / star_ppg
+            fga36[members] *= np.minimum(1.0, _MAX_FGA / (share * TEAM_FGA))
+        share = usual * fga36[m] / (usual * fga36[m]).sum()
+        team_eff[t] = (team_off[t] / TEAM_FGA - (share * ft_part).sum()) / (share * fg_part).sum()
+    orb36 = np.array([0.8, 1.4, 3.0])[kind] * np.exp(rng.normal(0, 0.25, n))
+    drb36 = np.array([4.0, 5.2, 8.0])[kind] * np.exp(rng.normal(0, 0.2, n))
+    ast36 = np.array([5.5, 3.0, 2.3])[kind] * np.exp(rng.normal(0, 0.3, n)) * (1 + 0.3 * primary)
+    stl36 = 1.1 * np.exp(rng.normal(0, 0.25, n))
+    blk36 = np.array([0.3, 0.6, 1.5])[kind] * np.exp(rng.normal(0, 0.3, n))
+    tov36 = 0.09 * fga36 + 0.22 * ast36
+    pf36 = np.array([2.8, 3.1, 3.8])[kind] * np.exp(rng.normal(0, 0.15, n))
+    injury_rate = np.exp(rng.normal(np.log(0.009), 0.6, n))
+
+    # Ids: each source has its own. Veterans carry small balldontlie ids, recent draftees big ones.
+    bdl_ids = np.where(
+        rng.random(n) < 0.6,
+        rng.choice(np.arange(1, 4000), n, replace=False),
+        rng.choice(np.arange(1_020_000, 1_060_000), n, replace=False),
+    )
+    espn_ids = rng.choice(np.arange(3_000_000, 5_200_000), n, replace=False)
+
+    rows = []
+    for i, nm in enumerate(flat):
+        international = nm.country != "USA"
+        drafted = rng.random() > 0.12
+        draft_year = int(rng.integers(season - 14, season + 1)) if drafted else None
+        draft_round = int(1 + (rng.random() < 0.3)) if drafted else None
+        draft_number = (
+            (int(rng.integers(1, 31)) + (30 if draft_round == 2 else 0)) if drafted else None
+        )
+        rows.append(
+            {
+                "player_key": i + 1,
+                "bdl_id": int(bdl_ids[i]),
+                "espn_id": str(int(espn_ids[i])),
+                "bdl_first_name": nm.bdl_first_name,
+                "bdl_last_name": nm.bdl_last_name,
+                "espn_first_name": nm.espn_first_name,
+                "espn_last_name": nm.espn_last_name,
+                "espn_display_name": nm.espn_display_name,
+                "espn_short_name": nm.espn_short_name,
+                "odds_name": nm.odds_name,
+                "name_quirk": nm.quirk,
+                "position": positions[i],
+                "height": None if rng.random() < 0.04 else _height(rng, int(kind[i])),
+                "weight": None
+                if rng.random() < 0.04
+                else str(int(175 + 25 * kind[i] + rng.integers(0, 30))),
+                "jersey_number": "",
+                "college": None if international else _COLLEGES[int(rng.integers(len(_COLLEGES)))],
+                "country": nm.country,
+                "draft_year": draft_year,
+                "draft_round": draft_round,
+                "draft_number": draft_number,
+            }
+        )
+    players = pd.DataFrame(rows)
+    for col in ("height", "weight", "college"):
+        # Nullable text stays an object column holding None, never NaN (JSON null downstream).
+        players[col] = pd.Series([row[col] for row in rows], dtype=object)
+    for col in ("draft_year", "draft_round", "draft_number"):
+        players[col] = players[col].astype("Int64")
+    jerseys = np.empty(n, dtype=object)
+    for t in range(n_teams):
+        numbers = rng.choice(np.arange(0, 100), PER_TEAM, replace=False)
+        for j, i in enumerate(np.flatnonzero(team_idx == t)):
+            jerseys[i] = str(int(numbers[j]))
+    players["jersey_number"] = jerseys
+
+    # Trades: swap two mid-rotation players between two teams; nobody is traded twice.
+    team_keys = teams["team_key"].to_numpy()
+    stints = [
+        {"player_key": i + 1, "team_key": team_keys[team_idx[i]], "start_date": None,
+         "end_date": None}
+        for i in range(n)
+    ]  # fmt: skip
+    start_day, last_day = trade_window
+    span = (last_day - start_day).days
+    traded: set[int] = set()
+    pairs = rng.permutation(n_teams)
+    trade_days = np.sort(rng.integers(0, span + 1, N_TRADES))
+    for k in range(N_TRADES):
+        ta, tb = int(pairs[2 * k]), int(pairs[2 * k + 1])
+        day = start_day + dt.timedelta(days=int(trade_days[k]))
+        cands_a = [i for i in np.flatnonzero((team_idx == ta) & (slot >= 3) & (slot <= 11))
+                   if i not in traded]  # fmt: skip
+        cands_b = [i for i in np.flatnonzero((team_idx == tb) & (slot >= 3) & (slot <= 11))
+                   if i not in traded]  # fmt: skip
+        a = int(cands_a[int(rng.integers(len(cands_a)))])
+        b = int(cands_b[int(rng.integers(len(cands_b)))])
+        for p, new_team in ((a, tb), (b, ta)):
+            traded.add(p)
+            stints[p]["end_date"] = day - dt.timedelta(days=1)
+            stints.append(
+                {"player_key": p + 1, "team_key": team_keys[new_team], "start_date": day,
+                 "end_date": None}
+            )  # fmt: skip
+    stints_df = pd.DataFrame(stints)
+    stints_df = stints_df.sort_values(["player_key", "start_date"], na_position="first")
+    stints_df = stints_df.reset_index(drop=True)
+    season_start = dt.date(season, 10, 1)
+    stints_df["start_date"] = [d if d is not None else season_start for d in stints_df.start_date]
+    stints_df["end_date"] = stints_df["end_date"].astype(object)
+    stints_df.loc[stints_df["end_date"].isna(), "end_date"] = None
+
+    params = {
+        "base_minutes": base_minutes,
+        "fga36": fga36,
+        "s3": s3,
+        "p2": p2,
+        "p3": p3,
+        "ftr": ftr,
+        "pft": pft,
+        "orb36": orb36,
+        "drb36": drb36,
+        "ast36": ast36,
+        "stl36": stl36,
+        "blk36": blk36,
+        "tov36": tov36,
+        "pf36": pf36,
+        "injury_rate": injury_rate,
+        "primary": primary,
+    }
+    strength = {"off": team_off, "def": team_def, "pace": team_pace, "eff": team_eff}
+    return RosterData(players, stints_df, params, strength)
