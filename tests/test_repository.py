@@ -11,8 +11,10 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 
+# Any quoted name with one of the project's prefixes counts as read: code reads settings through
+# mappings (`env.get(...)`) as well as os.environ, and dbt through env_var(...).
 ENV_READ = re.compile(
-    r"""(?:os\.environ\.get|os\.getenv|os\.environ\[|env_var)\(?\s*["']([A-Z][A-Z0-9_]+)["']"""
+    r"""["']((?:NBA_PROPS|ODDS_API|BALLDONTLIE|ESPN|GOOGLE|DBT)_[A-Z0-9_]+)["']"""
 )
 
 

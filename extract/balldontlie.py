@@ -1,0 +1,236 @@
+"""balldontlie NBA API v1: games, players and box scores, through dlt's `rest_api`.
+
+The fit for `rest_api` is exact here: one base URL, a header key, `data` pages and a cursor
+(`meta.next_cursor`, absent on the last page). For a date D the source asks for the games of D-1 and
+D (yesterday's finals, today's slate), the box scores of D-1, and the players of every team in those
+games (their current bio and team). All three tables merge on balldontlie's ids: a game goes from
+scheduled to final, and a later box-score correction replaces the earlier row.
+
+A stat row's `player.team_id` is the player's *current* team; the row's own `team__id` is the team
+he played for (kept as is; staging uses `team__id`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import dlt
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
+from dlt.sources.rest_api import rest_api_resources
+
+from extract.contracts import Check, Range, TableDef, flatten
+from extract.http import classify_by_suffix
+from extract.runtime import RunContext
+
+SOURCE = "balldontlie"
+PER_PAGE = 100
+ENDPOINTS = (
+    (r"/games(/[^/]+)?$", "bdl.games"),
+    (r"/players(/[^/]+)?$", "bdl.players"),
+    (r"/stats$", "bdl.stats"),
+)
+COUNTING = ("fgm", "fga", "fg3m", "fg3a", "ftm", "fta", "oreb", "dreb", "reb", "ast", "stl", "blk",
+            "turnover", "pf")  # fmt: skip
+
+
+def parse_minutes(value: Any) -> float | None:
+    """balldontlie minutes: "38", "06", "33:30", "0:00", "" or null (did not play)."""
+    if value is None or str(value).strip() == "":
+        return None
+    text = str(value).strip()
+    if ":" in text:
+        minutes, _, seconds = text.partition(":")
+        return int(minutes) + int(seconds) / 60
+    return float(text)
+
+
+def _minutes_ok(record: dict[str, Any]) -> str:
+    minutes = parse_minutes(record.get("min"))
+    if minutes is not None and not 0 <= minutes <= 75:
+        return f"`min`={record.get('min')!r} is outside [0, 75] minutes"
+    return ""
+
+
+def _made_le_attempted(record: dict[str, Any]) -> str:
+    for made, attempted in (("fgm", "fga"), ("fg3m", "fg3a"), ("ftm", "fta")):
+        m, a = record.get(made), record.get(attempted)
+        if isinstance(m, int) and isinstance(a, int) and m > a:
+            return f"`{made}`={m} is more than `{attempted}`={a}"
+    return ""
+
+
+GAMES = TableDef(
+    name="games",
+    primary_key=("id",),
+    # a game row changes from scheduled to final: keep the latest
+    write_disposition="merge",
+    declared={
+        "id": "bigint",
+        "date": "date",
+        "season": "bigint",
+        "status": "text",
+        "postseason": "bool",
+        "home_team_score": "bigint",
+        "visitor_team_score": "bigint",
+        "datetime": "timestamp",
+        "home_team__id": "bigint",
+        "home_team__abbreviation": "text",
+        "visitor_team__id": "bigint",
+        "visitor_team__abbreviation": "text",
+    },
+    rules=(
+        Range("home_team_score", 0, 250),
+        Range("visitor_team_score", 0, 250),
+        Range("season", 1946, 2100),
+        Range("period", 0, 10),
+    ),
+)
+PLAYERS = TableDef(
+    name="players",
+    primary_key=("id",),
+    # bio and current team change over a season: keep the latest
+    write_disposition="merge",
+    declared={
+        "id": "bigint",
+        "first_name": "text",
+        "last_name": "text",
+        "position": "text",
+        "team__id": "bigint",
+        "team__abbreviation": "text",
+    },
+    rules=(
+        Check(
+            "name",
+            lambda r: "" if str(r.get("last_name") or "").strip() else "`last_name` is empty",
+        ),
+    ),
+)
+STATS = TableDef(
+    name="stats",
+    primary_key=("id",),
+    # box scores can be corrected after the final whistle: the latest row per stat id wins
+    write_disposition="merge",
+    declared={
+        "id": "bigint",
+        "min": "text",
+        "pts": "bigint",
+        "reb": "bigint",
+        "ast": "bigint",
+        "fg3m": "bigint",
+        "player__id": "bigint",
+        "player__first_name": "text",
+        "player__last_name": "text",
+        "team__id": "bigint",
+        "team__abbreviation": "text",
+        "game__id": "bigint",
+        "game__date": "date",
+        "game__datetime": "timestamp",
+        "game__status": "text",
+    },
+    rules=(
+        Range("pts", 0, 100),
+        *(Range(c, 0, 100) for c in COUNTING),
+        Check("minutes", _minutes_ok),
+        Check("made <= attempted", _made_le_attempted),
+    ),
+)
+TABLES = (GAMES, PLAYERS, STATS)
+
+
+def _final(endpoint: str, ctx: RunContext) -> Any:
+    """Keep only finished games' box scores; count the others so the run says what it skipped."""
+
+    def keep(row: dict[str, Any]) -> bool:
+        status = (row.get("game") or {}).get("status")
+        if status == "Final":
+            return True
+        ctx.issues.notes.append(
+            f"{SOURCE} {endpoint}: skipped stat {row.get('id')} of game "
+            f"{(row.get('game') or {}).get('id')} with status {status!r} (not final yet)"
+        )
+        return False
+
+    return keep
+
+
+_QUARANTINED = object()
+
+
+def _gate_pages(resource: Any, ctx: RunContext, table: TableDef, endpoint: str) -> None:
+    """Gate every record but keep rest_api's pages whole (map + filter keep lists, yield_map not),
+    so that the players transformer below sees a page of games at a time."""
+    gate = ctx.gate(SOURCE, table)
+    resource.add_map(lambda item: next(gate.admit(endpoint, flatten(item)), _QUARANTINED))
+    resource.add_filter(lambda item: item is not _QUARANTINED)
+
+
+@dlt.source(name=SOURCE, max_table_nesting=0)
+def balldontlie_source(ctx: RunContext, day: date) -> Any:
+    """Games of D-1 and D, box scores of D-1, players of those games' teams."""
+    session = ctx.session(
+        SOURCE,
+        ctx.config.balldontlie_base_url,
+        classify_by_suffix(SOURCE, ENDPOINTS),
+        api_key=ctx.config.balldontlie_key,
+        key_in="header:Authorization",
+    )
+    base_url = (
+        ctx.config.balldontlie_base_url.rstrip("/") + "/" + ctx.config.balldontlie_prefix.strip("/")
+    )
+    previous = (day - timedelta(days=1)).isoformat()
+    paginator = {"type": "cursor", "cursor_path": "meta.next_cursor", "cursor_param": "cursor"}
+    games, stats = rest_api_resources(
+        {
+            "client": {"base_url": base_url + "/", "session": session, "paginator": paginator},
+            "resource_defaults": {
+                "endpoint": {"data_selector": "data", "params": {"per_page": PER_PAGE}},
+            },
+            "resources": [
+                {"name": "games", "endpoint": {"path": "games",
+                                               "params": {"dates[]": [previous, day.isoformat()]}}},
+                {"name": "stats", "endpoint": {"path": "stats", "params": {"dates[]": [previous]}}},
+            ],
+        }
+    )  # fmt: skip
+    _gate_pages(games, ctx, GAMES, "bdl.games")
+    games.apply_hints(**_hints(ctx, GAMES))
+    stats.add_filter(_final("bdl.stats", ctx))
+    _gate_pages(stats, ctx, STATS, "bdl.stats")
+    stats.apply_hints(**_hints(ctx, STATS))
+
+    client = RESTClient(
+        base_url=base_url,
+        session=session,
+        paginator=JSONResponseCursorPaginator(
+            cursor_path="meta.next_cursor", cursor_param="cursor"
+        ),
+        data_selector="data",
+    )
+    gate = ctx.gate(SOURCE, PLAYERS)
+    asked: set[int] = set()
+
+    @dlt.transformer(data_from=games, name="players", **_hints(ctx, PLAYERS))
+    def players(page: Any) -> Iterator[dict[str, Any]]:
+        rows = page if isinstance(page, list) else [page]
+        team_ids = sorted(
+            {r[c] for r in rows for c in ("home_team__id", "visitor_team__id") if r.get(c)} - asked
+        )
+        if not team_ids:
+            return
+        asked.update(team_ids)
+        for found in client.paginate(
+            "/players", params={"team_ids[]": team_ids, "per_page": PER_PAGE}
+        ):
+            for item in found:
+                yield from gate.admit("bdl.players", flatten(item))
+
+    return games, stats, players
+
+
+def _hints(ctx: RunContext, table: TableDef) -> dict[str, Any]:
+    hints = ctx.hints(SOURCE, table)
+    hints.pop("table_name")
+    return hints

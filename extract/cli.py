@@ -1,0 +1,242 @@
+"""`python -m extract`: load a date (or a range) from the three APIs into the warehouse.
+
+This is the only module of extract/ that may import the sandbox: with no key and no base URL
+configured (and no --replay), it starts the simulated league in-process on loopback and points the
+run at it, with the sandbox's clock as "now".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from extract.config import SOURCES, ExtractConfig
+from extract.errors import ConfigError, ExtractError
+from extract.redact import Redactor
+from extract.runner import RunReport, run_extract
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=False,
+    help="Extract NBA box scores, slates and betting lines into the raw warehouse schemas.",
+)
+console = Console(stderr=True)
+# the in-process sandbox gets a generous quota so a past date's historical calls fit
+SANDBOX_QUOTA = 1_000_000
+
+
+def _setup_logging(verbose: bool) -> None:
+    """Plain timestamped lines on stderr (they say what, where and which run: `run=<id>`)."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "_nba_props", False)]:
+        root.removeHandler(old)  # bound to a stream of an earlier invocation
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler._nba_props = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    logging.getLogger("extract").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def _parse_now(raw: str | None) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigError(f"--now {raw!r} is not an ISO timestamp") from exc
+    if value.tzinfo is None:
+        raise ConfigError(f"--now {raw!r} needs a timezone, e.g. 2026-01-15T17:00:00Z")
+    return value.astimezone(UTC)
+
+
+def dates_from(day: str | None, start: str | None, end: str | None) -> list[date]:
+    """--date D, or --start/--end (inclusive); each a YYYY-MM-DD."""
+    try:
+        if day and (start or end):
+            raise ConfigError("give either --date or --start/--end, not both")
+        if day:
+            return [date.fromisoformat(day)]
+        if start and end:
+            first, last = date.fromisoformat(start), date.fromisoformat(end)
+            if last < first:
+                raise ConfigError(f"--end {end} is before --start {start}")
+            return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    except ValueError as exc:
+        raise ConfigError(f"dates must be YYYY-MM-DD: {exc}") from exc
+    raise ConfigError("give --date YYYY-MM-DD, or both --start and --end")
+
+
+@contextmanager
+def upstream(config: ExtractConfig) -> Iterator[ExtractConfig]:
+    """The configured APIs, or the sandbox started in-process when nothing is configured."""
+    if config.has_upstream or config.replay_dir is not None:
+        yield config
+        return
+    from sandbox.server import SandboxServer  # the CLI face is the one place extract may do this
+
+    console.print(
+        "[dim]no API keys or base URLs configured: starting the sandbox on loopback[/]",
+        soft_wrap=True,
+    )
+    server = SandboxServer(now=config.now, quota=SANDBOX_QUOTA)
+    with server:
+        yield config.with_changes(
+            odds_api_base_url=server.odds_api_url,
+            odds_api_key=server.odds_api_key,
+            balldontlie_base_url=server.balldontlie_url,
+            balldontlie_key=server.balldontlie_key,
+            espn_base_url=server.espn_url,
+            now=server.now,
+        )
+
+
+def _summary(report: RunReport) -> Table:
+    table = Table(title="rows extracted")
+    for column in ("date", "source", "table", "rows"):
+        table.add_column(column, justify="right" if column == "rows" else "left")
+    for day in report.dates:
+        for source, tables in sorted(day.rows.items()):
+            for name, rows in sorted(tables.items()):
+                table.add_row(day.day.isoformat(), source, name, str(rows))
+    return table
+
+
+def _totals(report: RunReport) -> str:
+    return (
+        f"run {report.run_id} (now {report.now.isoformat()}): {report.http_calls} HTTP calls, "
+        f"{report.retries} retried; Odds API credits spent {report.odds_credits_spent}, "
+        f"remaining {report.odds_credits_remaining}"
+    )
+
+
+def _fail(exc: ExtractError, redactor: Redactor) -> typer.Exit:
+    console.print(f"[bold red]extract failed[/]: {redactor.text(str(exc))}", soft_wrap=True)
+    return typer.Exit(code=exc.exit_code)
+
+
+_DATE = typer.Option("--date", help="D: box scores of D-1, slate and lines of D")
+_START = typer.Option(help="first date of a range (inclusive)")
+_END = typer.Option(help="last date of a range (inclusive)")
+_SOURCE = typer.Option("--source", help="only this source (repeatable)")
+_DESTINATION = typer.Option(help="duckdb or bigquery (default: from NBA_PROPS_TARGET)")
+_CAPTURE = typer.Option(help="keep every raw response in this folder")
+_REPLAY = typer.Option(help="serve responses from a --capture folder instead of the network")
+_NOW = typer.Option(help="the run's clock, ISO UTC (default: wall clock, or the sandbox's)")
+_LOAD = typer.Option("--load/--no-load", help="--no-load stops after extract and normalize")
+_THRESHOLD = typer.Option(help="share of bad records tolerated (default 0: any fails)")
+_RETENTION = typer.Option(help="days raw responses stay in the landing folder")
+_VERBOSE = typer.Option("--verbose", "-v", help="log every call")
+
+
+@app.callback(invoke_without_command=True)
+def main(
+    ctx: typer.Context,
+    day: Annotated[str | None, _DATE] = None,
+    start: Annotated[str | None, _START] = None,
+    end: Annotated[str | None, _END] = None,
+    source: Annotated[list[str] | None, _SOURCE] = None,
+    destination: Annotated[str | None, _DESTINATION] = None,
+    capture: Annotated[Path | None, _CAPTURE] = None,
+    replay: Annotated[Path | None, _REPLAY] = None,
+    now: Annotated[str | None, _NOW] = None,
+    load: Annotated[bool, _LOAD] = True,
+    quarantine_threshold: Annotated[float | None, _THRESHOLD] = None,
+    retention_days: Annotated[int | None, _RETENTION] = None,
+    verbose: Annotated[bool, _VERBOSE] = False,
+) -> None:
+    """Run a date: python -m extract --date 2026-01-15."""
+    if ctx.invoked_subcommand is not None:
+        return
+    _setup_logging(verbose)
+    redactor = Redactor()
+    try:
+        config = ExtractConfig.from_env()
+        redactor = Redactor(config.secrets())
+        changes: dict[str, object] = {}
+        if destination is not None:
+            if destination not in ("duckdb", "bigquery"):
+                raise ConfigError(f"--destination {destination!r}: use duckdb or bigquery")
+            changes["target"] = destination
+        if capture is not None:
+            changes["capture_dir"] = capture.resolve()
+        if replay is not None:
+            changes["replay_dir"] = replay.resolve()
+        if now is not None:
+            changes["now"] = _parse_now(now)
+        if quarantine_threshold is not None:
+            changes["quarantine_threshold"] = quarantine_threshold
+        if retention_days is not None:
+            changes["landing_retention_days"] = retention_days
+        config = config.with_changes(**changes)
+        days = dates_from(day, start, end)
+        sources = tuple(source) if source else SOURCES
+        with upstream(config) as live, console.status("extracting") as status:
+            redactor = Redactor(live.secrets())
+            report = run_extract(live, days, sources=sources, load=load, step=status.update)
+    except ExtractError as exc:
+        raise _fail(exc, redactor) from None
+    console.print(_summary(report))
+    console.print(_totals(report), soft_wrap=True)
+    for day_report in report.dates:
+        for note in day_report.notes:
+            console.print(f"[yellow]note[/]: {note}", soft_wrap=True)
+
+
+@app.command("accept-schema")
+def accept_schema_command(
+    source: Annotated[str, typer.Option(help="odds_api, balldontlie or espn")],
+    yes: Annotated[bool, typer.Option("--yes", help="write without asking")] = False,
+) -> None:
+    """Accept the schema change a failed run proposed, after showing its diff."""
+    from extract.schema_tools import accept_schema
+
+    _setup_logging(False)
+    try:
+        config = ExtractConfig.from_env()
+        preview = accept_schema(config, source, write=False)
+        console.print(
+            preview.diff or "(no difference)", markup=False, highlight=False, soft_wrap=True
+        )
+        if not yes and not typer.confirm(f"write {preview.path}?"):
+            raise typer.Exit(code=1)
+        change = accept_schema(config, source)
+    except ExtractError as exc:
+        raise _fail(exc, Redactor()) from None
+    console.print(
+        f"accepted: {change.path} updated; review and commit it like code", soft_wrap=True
+    )
+
+
+@app.command("export-schemas")
+def export_schemas_command(
+    day: Annotated[str, typer.Option("--date", help="a date with finals and lines")] = "2026-01-15",
+    source: Annotated[list[str] | None, _SOURCE] = None,
+    now: Annotated[str | None, _NOW] = None,
+) -> None:
+    """(Re)write extract/schemas/ from what the APIs send for a date; review the diff."""
+    from extract.schema_tools import export_schemas
+
+    _setup_logging(False)
+    redactor = Redactor()
+    try:
+        config = ExtractConfig.from_env()
+        if now is not None:
+            config = config.with_changes(now=_parse_now(now))
+        with upstream(config) as live:
+            redactor = Redactor(live.secrets())
+            changes = export_schemas(
+                live, date.fromisoformat(day), tuple(source) if source else SOURCES
+            )
+    except ExtractError as exc:
+        raise _fail(exc, redactor) from None
+    for change in changes:
+        shown = change.diff or f"{change.path}: unchanged"
+        console.print(shown, markup=False, highlight=False, soft_wrap=True)

@@ -1,0 +1,226 @@
+"""Where extract points and how hard it tries: everything comes from the environment or the CLI.
+
+Base URLs and keys are read from the environment only (never from files in the repo). With no key
+and no base URL configured at all, the CLI starts the sandbox in-process and fills these fields with
+its loopback URLs; this module itself knows nothing about the sandbox.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from extract.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SOURCES = ("odds_api", "balldontlie", "espn")
+DATASETS = {"odds_api": "raw_odds_api", "balldontlie": "raw_balldontlie", "espn": "raw_espn"}
+LOG_DATASET = "extract_log"
+
+DEFAULT_ODDS_API_BASE_URL = "https://api.the-odds-api.com"
+DEFAULT_BALLDONTLIE_BASE_URL = "https://api.balldontlie.io"
+DEFAULT_ESPN_BASE_URL = "https://site.api.espn.com"
+
+PROP_MARKETS = ("player_points", "player_rebounds", "player_assists", "player_threes")
+FEATURED_MARKETS = ("h2h", "spreads", "totals")
+# Historical snapshots taken per event for a past date: "pick" is the date at PICK_HOUR Eastern (the
+# line a pick made that day is graded against), "close" the tip-off (the last pre-game line, for
+# closing-line value), "open" a day before tip-off. Each costs 10 x markets x regions credits.
+HISTORICAL_ANCHORS = ("open", "pick", "close")
+DEFAULT_HISTORICAL_ANCHORS = ("pick", "close")
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """Timeouts and the retry budget; the defaults suit the real APIs, tests shrink them."""
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    max_attempts: int = 6
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    max_retry_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
+class OddsSettings:
+    """What the Odds API is asked for and how many credits one run may spend."""
+
+    regions: str = "us"
+    bookmakers: str | None = None
+    prop_markets: tuple[str, ...] = PROP_MARKETS
+    featured_markets: tuple[str, ...] = FEATURED_MARKETS
+    historical_anchors: tuple[str, ...] = DEFAULT_HISTORICAL_ANCHORS
+    pick_hour_eastern: int = 12
+    # stop before a call whose estimated cost would take this run past `credit_budget` credits, or
+    # leave fewer than `min_remaining` credits on the account
+    credit_budget: int = 2000
+    min_remaining: int = 0
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    """One run's settings. Build it with `from_env`; tests use `dataclasses.replace`."""
+
+    odds_api_key: str | None = None
+    odds_api_base_url: str = DEFAULT_ODDS_API_BASE_URL
+    balldontlie_key: str | None = None
+    balldontlie_base_url: str = DEFAULT_BALLDONTLIE_BASE_URL
+    balldontlie_prefix: str = "/v1"
+    espn_base_url: str = DEFAULT_ESPN_BASE_URL
+    target: str = "duckdb"  # "duckdb" or "bigquery"
+    duckdb_path: Path = REPO_ROOT / "warehouse" / "nba_props.duckdb"
+    bigquery_project: str | None = None
+    bigquery_location: str | None = None
+    dlt_dir: Path = REPO_ROOT / ".dlt_pipelines"
+    landing_dir: Path = REPO_ROOT / "landing"
+    landing_retention_days: int = 30
+    schemas_dir: Path = REPO_ROOT / "extract" / "schemas"
+    capture_dir: Path | None = None
+    replay_dir: Path | None = None
+    # "now" decides which dates are past (historical Odds API endpoints) and stamps live snapshots;
+    # None = the wall clock. The CLI sets it to the sandbox's clock when it starts one.
+    now: datetime | None = None
+    quarantine_threshold: float = 0.0
+    http: HttpSettings = field(default_factory=HttpSettings)
+    odds: OddsSettings = field(default_factory=OddsSettings)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ExtractConfig:
+        """Read every setting from the environment (see extract/README.md for the list)."""
+        env = os.environ if env is None else env
+        target_name = (env.get("NBA_PROPS_TARGET") or "dev").strip().lower()
+        if target_name not in ("dev", "test", "duckdb", "bigquery"):
+            raise ConfigError(
+                f"NBA_PROPS_TARGET={target_name!r}: extract loads into dev, test or bigquery"
+            )
+        duckdb_var = (
+            "NBA_PROPS_TEST_DUCKDB_PATH" if target_name == "test" else "NBA_PROPS_DUCKDB_PATH"
+        )
+        duckdb_default = "nba_props_test.duckdb" if target_name == "test" else "nba_props.duckdb"
+        http = HttpSettings(
+            connect_timeout=_float(env, "NBA_PROPS_HTTP_CONNECT_TIMEOUT", 5.0),
+            read_timeout=_float(env, "NBA_PROPS_HTTP_READ_TIMEOUT", 30.0),
+            max_attempts=int(_float(env, "NBA_PROPS_HTTP_MAX_ATTEMPTS", 6)),
+            backoff_base=_float(env, "NBA_PROPS_HTTP_BACKOFF_BASE", 0.5),
+            backoff_cap=_float(env, "NBA_PROPS_HTTP_BACKOFF_CAP", 30.0),
+            max_retry_seconds=_float(env, "NBA_PROPS_HTTP_MAX_RETRY_SECONDS", 120.0),
+        )
+        anchors = tuple(
+            a.strip()
+            for a in (
+                env.get("ODDS_API_HISTORICAL_SNAPSHOTS") or ",".join(DEFAULT_HISTORICAL_ANCHORS)
+            ).split(",")
+            if a.strip()
+        )
+        odds = OddsSettings(
+            regions=env.get("ODDS_API_REGIONS") or "us",
+            bookmakers=env.get("ODDS_API_BOOKMAKERS") or None,
+            historical_anchors=anchors,
+            credit_budget=int(_float(env, "ODDS_API_CREDIT_BUDGET", 2000)),
+            min_remaining=int(_float(env, "ODDS_API_MIN_REMAINING", 0)),
+        )
+        config = cls(
+            odds_api_key=env.get("ODDS_API_KEY") or None,
+            odds_api_base_url=env.get("ODDS_API_BASE_URL") or DEFAULT_ODDS_API_BASE_URL,
+            balldontlie_key=env.get("BALLDONTLIE_API_KEY") or None,
+            balldontlie_base_url=env.get("BALLDONTLIE_BASE_URL") or DEFAULT_BALLDONTLIE_BASE_URL,
+            balldontlie_prefix=env.get("BALLDONTLIE_API_PREFIX") or "/v1",
+            espn_base_url=env.get("ESPN_BASE_URL") or DEFAULT_ESPN_BASE_URL,
+            target="bigquery" if target_name == "bigquery" else "duckdb",
+            duckdb_path=_path(env, duckdb_var, REPO_ROOT / "warehouse" / duckdb_default),
+            bigquery_project=env.get("NBA_PROPS_BQ_PROJECT") or None,
+            bigquery_location=env.get("NBA_PROPS_BQ_LOCATION") or None,
+            dlt_dir=_path(env, "NBA_PROPS_DLT_DIR", REPO_ROOT / ".dlt_pipelines"),
+            landing_dir=_path(env, "NBA_PROPS_LANDING_DIR", REPO_ROOT / "landing"),
+            landing_retention_days=int(_float(env, "NBA_PROPS_LANDING_RETENTION_DAYS", 30)),
+            schemas_dir=_path(env, "NBA_PROPS_SCHEMAS_DIR", REPO_ROOT / "extract" / "schemas"),
+            quarantine_threshold=_float(env, "NBA_PROPS_QUARANTINE_THRESHOLD", 0.0),
+            now=_now(env.get("NBA_PROPS_NOW")),
+            http=http,
+            odds=odds,
+        )
+        config.check()
+        return config
+
+    def check(self) -> None:
+        """Refuse settings that would silently do the wrong thing."""
+        if self.target not in ("duckdb", "bigquery"):
+            raise ConfigError(f"target {self.target!r}: expected duckdb or bigquery")
+        if not 0.0 <= self.quarantine_threshold < 1.0:
+            raise ConfigError(
+                f"quarantine threshold {self.quarantine_threshold!r} must be a share in [0, 1)"
+            )
+        unknown = [a for a in self.odds.historical_anchors if a not in HISTORICAL_ANCHORS]
+        if unknown or not self.odds.historical_anchors:
+            raise ConfigError(
+                f"ODDS_API_HISTORICAL_SNAPSHOTS={','.join(self.odds.historical_anchors)!r}: "
+                f"use one or more of {', '.join(HISTORICAL_ANCHORS)}"
+            )
+        if self.http.max_attempts < 1 or self.http.read_timeout <= 0:
+            raise ConfigError("HTTP settings: max attempts must be >= 1 and timeouts > 0")
+        if self.landing_retention_days < 1:
+            raise ConfigError("NBA_PROPS_LANDING_RETENTION_DAYS must be at least 1 day")
+        if self.capture_dir is not None and self.replay_dir is not None:
+            raise ConfigError("--capture and --replay cannot be combined")
+        if self.now is not None and self.now.tzinfo is None:
+            raise ConfigError(f"now={self.now!r} must be timezone-aware")
+
+    @property
+    def has_upstream(self) -> bool:
+        """True when anything points at a real or external API (so no sandbox is started)."""
+        return any(
+            [
+                self.odds_api_key,
+                self.balldontlie_key,
+                self.odds_api_base_url != DEFAULT_ODDS_API_BASE_URL,
+                self.balldontlie_base_url != DEFAULT_BALLDONTLIE_BASE_URL,
+                self.espn_base_url != DEFAULT_ESPN_BASE_URL,
+            ]
+        )
+
+    def secrets(self) -> list[str]:
+        return [s for s in (self.odds_api_key, self.balldontlie_key) if s]
+
+    def with_changes(self, **changes: object) -> ExtractConfig:
+        config = replace(self, **changes)  # type: ignore[arg-type]
+        config.check()
+        return config
+
+    def clock(self) -> datetime:
+        """The run's notion of now, in UTC, to the second."""
+        now = self.now if self.now is not None else datetime.now(UTC)
+        return now.astimezone(UTC).replace(microsecond=0)
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} is not a number") from exc
+
+
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    raw = env.get(name)
+    if not raw:
+        return default
+    path = Path(raw)
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+def _now(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigError(f"NBA_PROPS_NOW={raw!r} is not an ISO timestamp") from exc
+    if value.tzinfo is None:
+        raise ConfigError(f"NBA_PROPS_NOW={raw!r} needs a timezone (e.g. a trailing Z)")
+    return value.astimezone(UTC)

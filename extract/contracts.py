@@ -1,0 +1,598 @@
+"""Frozen schemas, drift detection and quarantine: nothing reaches dlt unchecked.
+
+Each source has one reviewed file, `extract/schemas/<source>.json`, listing every column of every
+raw table with its warehouse type, whether the field is always sent (`required`), whether it may be
+null (`nullable`) and which other JSON types an accepted change allows (`accepts`). Every record is
+checked against it *before* dlt sees it:
+
+- a field the file does not list, a JSON type the column does not allow, or a required field that is
+  absent is **drift**: the run fails, naming source, table, column and old/new type, and a proposal
+  with the change is written for `python -m extract accept-schema`;
+- a value outside its range, a bad format or a null in a non-nullable column is a **bad record**:
+  it is quarantined (kept with source, endpoint, record, reason and run id) and the run fails when
+  the quarantined share passes the threshold.
+
+dlt then gets the file's columns as declared hints (types are never inferred) and a frozen
+`schema_contract` as a second line of defence.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from dlt.common.normalizers.naming.snake_case import NamingConvention
+
+from extract.errors import ColumnChange, ExtractError, QuarantineError, SchemaDriftError
+from extract.redact import Redactor
+
+_NAMING = NamingConvention()
+
+# which JSON types (as dlt type names) each warehouse type takes without an accepted change
+WIRE_COMPATIBLE: dict[str, frozenset[str]] = {
+    "text": frozenset({"text"}),
+    "timestamp": frozenset({"text"}),
+    "date": frozenset({"text"}),
+    "bigint": frozenset({"bigint"}),
+    "double": frozenset({"bigint", "double"}),
+    "bool": frozenset({"bool"}),
+    "json": frozenset({"json"}),
+}
+
+
+def wire_type(value: Any) -> str:
+    """The JSON type of a value, in dlt's type names."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "bigint"
+    if isinstance(value, float):
+        return "double"
+    if isinstance(value, str):
+        return "text"
+    return "json"
+
+
+def column_name(*path: str) -> str:
+    """The warehouse column for a path of JSON keys: dlt's snake_case, levels joined by `__`."""
+    return "__".join(_NAMING.normalize_identifier(p) for p in path)
+
+
+def flatten(obj: Mapping[str, Any], *prefix: str, skip: frozenset[str] = frozenset()) -> dict:
+    """Nested objects become `a__b` columns (as dlt would name them); lists stay whole (JSON)."""
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        if not prefix and key in skip:
+            continue
+        if isinstance(value, Mapping) and value:
+            out.update(flatten(value, *prefix, str(key)))
+        else:
+            out[column_name(*prefix, str(key))] = None if isinstance(value, Mapping) else value
+    return out
+
+
+# --- the frozen schema ----------------------------------------------------------------------------
+
+
+@dataclass
+class ColumnSpec:
+    data_type: str
+    nullable: bool = True
+    required: bool = True
+    accepts: tuple[str, ...] = ()
+
+    def allows(self, wire: str) -> bool:
+        return wire in WIRE_COMPATIBLE.get(self.data_type, frozenset()) or wire in self.accepts
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "data_type": self.data_type,
+            "nullable": self.nullable,
+            "required": self.required,
+        }
+        if self.accepts:
+            out["accepts"] = sorted(self.accepts)
+        return out
+
+
+@dataclass
+class FrozenSchema:
+    """One source's reviewed schema: table -> column -> spec."""
+
+    source: str
+    tables: dict[str, dict[str, ColumnSpec]]
+
+    @classmethod
+    def load(cls, path: Path, source: str) -> FrozenSchema:
+        if not path.exists():
+            raise ExtractError(
+                f"{source}: frozen schema {path} is missing; restore it from git or create it "
+                f"with `python -m extract export-schemas --source {source}` and review it"
+            )
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("source") != source:
+            raise ExtractError(f"{path}: holds source {data.get('source')!r}, expected {source!r}")
+        tables: dict[str, dict[str, ColumnSpec]] = {}
+        for table, spec in data["tables"].items():
+            columns = {}
+            for name, col in spec["columns"].items():
+                if col["data_type"] not in WIRE_COMPATIBLE:
+                    raise ExtractError(
+                        f"{path}: table {table} column {name}: "
+                        f"unknown data_type {col['data_type']!r}"
+                    )
+                columns[name] = ColumnSpec(
+                    data_type=col["data_type"],
+                    nullable=bool(col.get("nullable", True)),
+                    required=bool(col.get("required", True)),
+                    accepts=tuple(col.get("accepts", ())),
+                )
+            tables[table] = columns
+        return cls(source, tables)
+
+    def to_json(self) -> str:
+        data = {
+            "source": self.source,
+            "about": (
+                "Frozen raw schema: reviewed like code. Change it only with "
+                "`python -m extract accept-schema` after reading the diff (see extract/README.md)."
+            ),
+            "tables": {
+                table: {"columns": {n: c.to_json() for n, c in sorted(cols.items())}}
+                for table, cols in sorted(self.tables.items())
+            },
+        }
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.to_json(), encoding="utf-8")
+
+    def dlt_columns(self, table: str, primary_key: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+        """Declared column hints for dlt: every column typed, keys not null."""
+        return {
+            name: {"data_type": spec.data_type, "nullable": name not in primary_key}
+            for name, spec in self.tables[table].items()
+        }
+
+    def with_changes(self, changes: list[ColumnChange]) -> FrozenSchema:
+        """The schema as it would be after accepting `changes` (new columns stay optional)."""
+        tables = {t: {n: _copy(c) for n, c in cols.items()} for t, cols in self.tables.items()}
+        for change in changes:
+            if change.source != self.source:
+                continue
+            columns = tables.setdefault(change.table, {})
+            if change.kind == "new column":
+                new_type = change.new_type if change.new_type in WIRE_COMPATIBLE else "text"
+                columns[change.column] = ColumnSpec(new_type, nullable=True, required=False)
+            elif change.kind == "changed type":
+                spec = columns[change.column]
+                if change.new_type and change.new_type not in spec.accepts:
+                    spec.accepts = tuple(sorted({*spec.accepts, change.new_type}))
+            else:
+                columns[change.column].required = False
+        return FrozenSchema(self.source, tables)
+
+
+def _copy(spec: ColumnSpec) -> ColumnSpec:
+    return ColumnSpec(spec.data_type, spec.nullable, spec.required, tuple(spec.accepts))
+
+
+def schema_path(schemas_dir: Path, source: str) -> Path:
+    return schemas_dir / f"{source}.json"
+
+
+def proposal_path(dlt_dir: Path, source: str) -> Path:
+    return dlt_dir / "schema_proposals" / f"{source}.json"
+
+
+def schema_diff(old: str, new: str, source: str) -> str:
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            fromfile=f"extract/schemas/{source}.json (frozen)",
+            tofile=f"extract/schemas/{source}.json (proposed)",
+        )
+    )
+
+
+# --- value rules ----------------------------------------------------------------------------------
+
+
+def as_number(value: Any) -> float:
+    """A JSON number, or a numeric string (ESPN sends every stat as text)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is a boolean, not a number")
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip()
+    if text.startswith("+"):
+        text = text[1:]
+    return float(text)
+
+
+@dataclass(frozen=True)
+class Range:
+    """A numeric column (or numeric text) must lie within [lo, hi]."""
+
+    column: str
+    lo: float
+    hi: float
+
+    def problems(self, record: Mapping[str, Any]) -> list[str]:
+        value = record.get(self.column)
+        if value is None or value == "":
+            return []
+        try:
+            number = as_number(value)
+        except ValueError:
+            return [f"`{self.column}`={value!r} is not a number"]
+        if not self.lo <= number <= self.hi:
+            return [f"`{self.column}`={value!r} is outside [{self.lo:g}, {self.hi:g}]"]
+        return []
+
+
+@dataclass(frozen=True)
+class OneOf:
+    column: str
+    values: frozenset[Any]
+
+    def problems(self, record: Mapping[str, Any]) -> list[str]:
+        value = record.get(self.column)
+        if value is None or value in self.values:
+            return []
+        return [f"`{self.column}`={value!r} is not one of {sorted(map(str, self.values))}"]
+
+
+@dataclass(frozen=True)
+class Pattern:
+    column: str
+    regex: str
+
+    def problems(self, record: Mapping[str, Any]) -> list[str]:
+        value = record.get(self.column)
+        if value is None or re.fullmatch(self.regex, str(value)):
+            return []
+        return [f"`{self.column}`={value!r} does not match {self.regex}"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A rule over several fields; `test` returns the problem, or an empty string when fine."""
+
+    name: str
+    test: Callable[[Mapping[str, Any]], str]
+
+    def problems(self, record: Mapping[str, Any]) -> list[str]:
+        try:
+            problem = self.test(record)
+        except (TypeError, ValueError) as exc:
+            problem = f"{self.name}: {exc}"
+        return [problem] if problem else []
+
+
+Rule = Range | OneOf | Pattern | Check
+
+
+@dataclass(frozen=True)
+class TableDef:
+    """How one raw table is loaded, and the columns downstream relies on (declared in code)."""
+
+    name: str
+    primary_key: tuple[str, ...]
+    write_disposition: str | dict[str, str]
+    declared: Mapping[str, str]  # column -> data_type that staging models read
+    rules: tuple[Rule, ...] = ()
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """ISO 8601 with Z, an offset, or minute precision (ESPN); naive is read as UTC."""
+    text = str(value).strip()
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+# --- run-wide bookkeeping -------------------------------------------------------------------------
+
+
+@dataclass
+class Quarantined:
+    run_id: str
+    source: str
+    endpoint: str
+    table: str
+    reason: str
+    record: dict[str, Any]
+
+
+@dataclass
+class _Drift:
+    kind: str
+    old_type: str | None
+    new_type: str | None
+    endpoint: str
+    example: str
+    records: int = 0
+
+
+@dataclass
+class Issues:
+    """Everything a run found wrong, kept until the run decides whether it may load."""
+
+    run_id: str
+    redactor: Redactor
+    checked: Counter[str] = field(default_factory=Counter)
+    quarantined: list[Quarantined] = field(default_factory=list)
+    drift: dict[tuple[str, str, str], _Drift] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def quarantine(
+        self, source: str, endpoint: str, table: str, reasons: list[str], record: dict[str, Any]
+    ) -> None:
+        self.quarantined.append(
+            Quarantined(
+                self.run_id,
+                source,
+                endpoint,
+                table,
+                "; ".join(reasons),
+                self.redactor.value(_jsonable(record)),
+            )
+        )
+
+    def reject(
+        self, source: str, endpoint: str, table: str, reason: str, record: dict[str, Any]
+    ) -> None:
+        """A record that cannot even be shaped into a row: counted and quarantined."""
+        self.checked[source] += 1
+        self.quarantine(source, endpoint, table, [reason], record)
+
+    def add_drift(
+        self,
+        source: str,
+        table: str,
+        column: str,
+        kind: str,
+        old: str | None,
+        new: str | None,
+        endpoint: str,
+        example: Any,
+    ) -> None:
+        key = (source, table, column)
+        if key not in self.drift:
+            shown = self.redactor.text(json.dumps(_jsonable(example), ensure_ascii=False))
+            self.drift[key] = _Drift(kind, old, new, endpoint, f"{column}={shown[:80]}")
+        self.drift[key].records += 1
+
+    def changes(self, source: str | None = None) -> list[ColumnChange]:
+        return [
+            ColumnChange(s, t, c, d.kind, d.old_type, d.new_type, d.records, d.endpoint, d.example)
+            for (s, t, c), d in sorted(self.drift.items())
+            if source is None or s == source
+        ]
+
+    def quarantined_share(self, source: str) -> float:
+        bad = sum(1 for q in self.quarantined if q.source == source)
+        return bad / self.checked[source] if self.checked[source] else 0.0
+
+    def raise_if_blocking(
+        self,
+        sources: tuple[str, ...],
+        threshold: float,
+        frozen: Mapping[str, FrozenSchema],
+        dlt_dir: Path,
+        quarantine_file: Path | None,
+    ) -> None:
+        """Drift always blocks; bad records block once their share passes `threshold`."""
+        changes = [c for c in self.changes() if c.source in sources]
+        if changes:
+            proposals: dict[str, str] = {}
+            for source in sorted({c.source for c in changes}):
+                path = proposal_path(dlt_dir, source)
+                frozen[source].with_changes(changes).save(path)
+                proposals[source] = str(path)
+            raise SchemaDriftError(changes, proposals)
+        failing = []
+        for source in sources:
+            share = self.quarantined_share(source)
+            if share > threshold:
+                bad = [q for q in self.quarantined if q.source == source]
+                first = bad[0]
+                failing.append(
+                    f"{source}: {len(bad)} of {self.checked[source]} record(s) quarantined "
+                    f"({share:.1%}, threshold {threshold:.1%}); first: table {first.table} from "
+                    f"{first.endpoint}: {first.reason}"
+                )
+        if failing:
+            where = f" Quarantined records: {quarantine_file}." if quarantine_file else ""
+            raise QuarantineError(
+                "validation failed, nothing was loaded:\n  - " + "\n  - ".join(failing) + where
+            )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+# --- the gate every record passes -----------------------------------------------------------------
+
+
+class TableGate:
+    """Checks records of one table against the frozen schema and the table's rules."""
+
+    def __init__(self, source: str, table: TableDef, frozen: FrozenSchema, issues: Issues) -> None:
+        if table.name not in frozen.tables:
+            raise ExtractError(
+                f"{source}: table {table.name} is not in the frozen schema; add it with "
+                f"`python -m extract export-schemas --source {source}` and review the file"
+            )
+        self.source = source
+        self.table = table
+        self.columns = frozen.tables[table.name]
+        self.issues = issues
+        self._keys: set[tuple[Any, ...]] = set()
+
+    def admit(self, endpoint: str, record: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Yield the record converted for loading, or nothing when it was quarantined."""
+        self.issues.checked[self.source] += 1
+        reasons = self._drift(endpoint, record)
+        if reasons:
+            self.issues.quarantine(self.source, endpoint, self.table.name, reasons, record)
+            return
+        converted, problems = self._convert(record)
+        for rule in self.table.rules:
+            problems += rule.problems(record)
+        key = tuple(converted.get(c) for c in self.table.primary_key)
+        if not problems and key in self._keys:
+            problems.append(f"duplicate key {self.table.primary_key} = {key}")
+        if problems:
+            self.issues.quarantine(self.source, endpoint, self.table.name, problems, record)
+            return
+        self._keys.add(key)
+        yield converted
+
+    def _drift(self, endpoint: str, record: dict[str, Any]) -> list[str]:
+        reasons = []
+        name = self.table.name
+        for column, value in record.items():
+            spec = self.columns.get(column)
+            wire = wire_type(value)
+            if spec is None:
+                self.issues.add_drift(
+                    self.source, name, column, "new column", None, wire, endpoint, value
+                )
+                reasons.append(f"new column `{column}` ({wire})")
+            elif value is not None and not spec.allows(wire):
+                self.issues.add_drift(
+                    self.source, name, column, "changed type", spec.data_type, wire, endpoint, value
+                )
+                reasons.append(f"`{column}` changed type: frozen {spec.data_type}, received {wire}")
+        for column, spec in self.columns.items():
+            if spec.required and column not in record:
+                self.issues.add_drift(
+                    self.source, name, column, "missing field", spec.data_type, None, endpoint, None
+                )
+                reasons.append(f"required field `{column}` is missing")
+        return reasons
+
+    def _convert(self, record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        out: dict[str, Any] = {}
+        problems: list[str] = []
+        for column, value in record.items():
+            spec = self.columns[column]
+            if value is None:
+                if not spec.nullable:
+                    problems.append(f"`{column}` is null")
+                out[column] = None
+                continue
+            try:
+                if spec.data_type == "timestamp":
+                    value = parse_timestamp(value)
+                elif spec.data_type == "date":
+                    value = date.fromisoformat(str(value)[:10])
+            except ValueError:
+                problems.append(f"`{column}`={value!r} is not a valid {spec.data_type}")
+            out[column] = value
+        return out, problems
+
+
+# --- discovery: writing a frozen schema for the first time ----------------------------------------
+
+
+@dataclass
+class _Observed:
+    records: int = 0
+    present: Counter[str] = field(default_factory=Counter)
+    nulls: Counter[str] = field(default_factory=Counter)
+    wires: dict[str, set[str]] = field(default_factory=dict)
+
+
+@dataclass
+class Discovery:
+    """What the sources actually sent, per table, to propose a frozen schema from."""
+
+    tables: dict[tuple[str, str], _Observed] = field(default_factory=dict)
+    defs: dict[tuple[str, str], TableDef] = field(default_factory=dict)
+
+    def observe(self, source: str, table: TableDef, record: Mapping[str, Any]) -> None:
+        key = (source, table.name)
+        self.defs[key] = table
+        seen = self.tables.setdefault(key, _Observed())
+        seen.records += 1
+        for column, value in record.items():
+            seen.present[column] += 1
+            if value is None:
+                seen.nulls[column] += 1
+            else:
+                seen.wires.setdefault(column, set()).add(wire_type(value))
+
+    def schema(self, source: str) -> FrozenSchema:
+        """Declared types win; others are inferred (int and float together: double)."""
+        tables: dict[str, dict[str, ColumnSpec]] = {}
+        for (src, name), seen in sorted(self.tables.items()):
+            if src != source:
+                continue
+            table = self.defs[(src, name)]
+            missing = sorted(set(table.declared) - set(seen.present))
+            if missing:
+                raise ExtractError(
+                    f"{source}.{name}: declared column(s) {missing} never arrived; fix the "
+                    "declaration in the source module or the data the export ran on"
+                )
+            columns = {}
+            for column in seen.present:
+                wires = seen.wires.get(column, set())
+                if column in table.declared:
+                    data_type = table.declared[column]
+                elif wires == {"bigint", "double"}:
+                    data_type = "double"
+                elif len(wires) == 1:
+                    data_type = next(iter(wires))
+                elif not wires:
+                    data_type = "text"  # only nulls seen: text takes anything later accepted
+                else:
+                    raise ExtractError(
+                        f"{source}.{name}.{column}: mixed JSON types {sorted(wires)}; declare it"
+                    )
+                # strict where downstream relies on a column (declared, keys), lenient elsewhere
+                strict = column in table.declared or column in table.primary_key
+                columns[column] = ColumnSpec(
+                    data_type=data_type,
+                    nullable=seen.nulls[column] > 0 or not strict,
+                    required=seen.present[column] == seen.records,
+                )
+            tables[name] = columns
+        if not tables:
+            raise ExtractError(f"{source}: no records seen; export on a date with games")
+        return FrozenSchema(source, tables)
+
+
+class DiscoveryGate:
+    """Stands in for `TableGate` while exporting: records what arrives, checks nothing."""
+
+    def __init__(self, source: str, table: TableDef, discovery: Discovery) -> None:
+        self.source = source
+        self.table = table
+        self.discovery = discovery
+
+    def admit(self, endpoint: str, record: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        self.discovery.observe(self.source, self.table, record)
+        yield record

@@ -1,0 +1,135 @@
+"""Failures of an extraction run, each naming the source, the endpoint or table, and the field.
+
+Every failure is an exception: the CLI turns any `ExtractError` into a non-zero exit and one clear
+message. Messages are built from redacted URLs only; `redact()` is applied once more at the CLI
+boundary, so a key that slipped into a message from a third-party library is still masked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ExtractError(Exception):
+    """Base class: an extraction run cannot complete; nothing of this run was loaded."""
+
+    exit_code = 1
+
+
+class ConfigError(ExtractError):
+    """The environment or the command line is inconsistent (e.g. a key without a base URL)."""
+
+    exit_code = 2
+
+
+class ApiError(ExtractError):
+    """The API refused the request for a reason retrying cannot fix (401, 403, 404, 422, ...)."""
+
+    exit_code = 3
+
+    def __init__(
+        self,
+        source: str,
+        endpoint: str,
+        status: int,
+        error_code: str,
+        detail: str,
+        url: str,
+    ) -> None:
+        self.source = source
+        self.endpoint = endpoint
+        self.status = status
+        self.error_code = error_code
+        self.detail = detail
+        self.url = url
+        said = f"{error_code}: {detail}" if detail and detail != error_code else error_code
+        super().__init__(
+            f"{source} {endpoint}: HTTP {status} {said} (GET {url}); "
+            "not retried: this status means the request itself is wrong or not allowed"
+        )
+
+
+class RetriesExhaustedError(ExtractError):
+    """A transient failure (429, 5xx, timeout, truncated body) outlasted the retry budget."""
+
+    exit_code = 4
+
+    def __init__(self, source: str, endpoint: str, url: str, attempts: int, last: str) -> None:
+        self.source = source
+        self.endpoint = endpoint
+        self.url = url
+        self.attempts = attempts
+        self.last = last
+        super().__init__(
+            f"{source} {endpoint}: gave up after {attempts} attempt(s) on GET {url}; last: {last}"
+        )
+
+
+class QuotaBudgetError(ExtractError):
+    """The next Odds API call would spend more credits than this run is allowed to."""
+
+    exit_code = 5
+
+
+class ReplayMissError(ExtractError):
+    """Replay mode was asked for a response that the capture folder does not hold."""
+
+    exit_code = 6
+
+
+@dataclass(frozen=True)
+class ColumnChange:
+    """One difference between what arrived and the frozen schema of a table."""
+
+    source: str
+    table: str
+    column: str
+    kind: str  # "new column" | "changed type" | "missing field"
+    old_type: str | None
+    new_type: str | None
+    records: int
+    endpoint: str
+    example: str
+
+    def describe(self) -> str:
+        if self.kind == "new column":
+            what = f"new column `{self.column}` ({self.new_type})"
+        elif self.kind == "changed type":
+            what = (
+                f"column `{self.column}` changed type: "
+                f"frozen {self.old_type}, received {self.new_type}"
+            )
+        else:
+            what = f"field `{self.column}` ({self.old_type}) is missing"
+        seen = f" in {self.records} record(s)" if self.records else ""
+        return (
+            f"source {self.source}, table {self.table}: {what}{seen} "
+            f"from {self.endpoint}; e.g. {self.example}"
+        )
+
+
+class SchemaDriftError(ExtractError):
+    """What arrived does not match the frozen schema: new columns, changed types, missing fields."""
+
+    exit_code = 7
+
+    def __init__(self, changes: list[ColumnChange], proposals: dict[str, str]) -> None:
+        self.changes = changes
+        self.proposals = proposals
+        lines = ["schema drift: the upstream data no longer matches the frozen schema"]
+        lines += [f"  - {change.describe()}" for change in changes]
+        lines.append("Nothing was loaded and the extracted packages were aborted.")
+        for source in sorted({c.source for c in changes}):
+            lines.append(
+                f"To accept the change for {source} after review: "
+                f"`python -m extract accept-schema --source {source}` "
+                f"(shows the diff of extract/schemas/{source}.json, then rewrites it; commit it "
+                "like code). Proposal: " + proposals.get(source, "(none)")
+            )
+        super().__init__("\n".join(lines))
+
+
+class QuarantineError(ExtractError):
+    """More records failed validation than the configured share allows."""
+
+    exit_code = 8

@@ -1,0 +1,316 @@
+"""The Odds API v4: events, player-prop snapshots and game lines for one date.
+
+Which endpoints are called depends on whether the date is past, by the run's clock (`now`; the
+sandbox's clock when the CLI starts one):
+
+- today or later: live endpoints. `events` (free), one `events/{id}/odds` call per event with the
+  four prop markets (4 credits each), one featured `odds` call with h2h/spreads/totals for the
+  slate (3 credits). Each is a snapshot taken at `now`.
+- a past date: historical endpoints. `historical/events` at the pick time, then per event one
+  `historical/events/{id}/odds` call with props and featured markets per snapshot anchor: "pick"
+  (the date at 12:00 Eastern, the line a pick made that day is graded against) and "close" (five
+  minutes before the listed tip-off: the last pre-game snapshot on the 5-minute grid). 70 credits
+  per call; the quota tracker stops the run before it would pass the budget. A game that tipped
+  and ended before noon Eastern is not listed at the pick time and is missed (none in practice).
+- live runs late in the evening miss the games already over (the live endpoints drop them);
+  backfill such a date later with `--date`: it then takes the historical path.
+
+Rows are exploded to one per outcome. Snapshots are immutable observations, so `player_props` and
+`game_lines` use merge with the `insert-only` strategy: keyed by event, bookmaker, market, player,
+side and snapshot time, a rerun inserts nothing it already has and never rewrites history. `events`
+merges on the event id (commence_time can shift, the latest listing wins).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import dlt
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
+
+from extract.contracts import Check, OneOf, Pattern, Range, TableDef, flatten, parse_timestamp
+from extract.http import classify_by_suffix
+from extract.runtime import RunContext
+
+SOURCE = "odds_api"
+SPORT = "basketball_nba"
+EASTERN = ZoneInfo("America/New_York")
+CLOSE_MARGIN = timedelta(minutes=5)
+_EVENT_PREFIX = "event"
+
+ENDPOINTS = (
+    (r"/v4/historical/sports/[^/]+/events/[^/]+/odds$", "odds.historical_event_odds"),
+    (r"/v4/historical/sports/[^/]+/events$", "odds.historical_events"),
+    (r"/v4/sports/[^/]+/events/[^/]+/odds$", "odds.event_odds"),
+    (r"/v4/sports/[^/]+/events$", "odds.events"),
+    (r"/v4/sports/[^/]+/odds$", "odds.odds"),
+)
+
+PRICE = Range("outcome__price", 1.01, 1001.0)
+
+
+def _line_point(record: dict[str, Any]) -> str:
+    market, point = record.get("market__key"), record.get("outcome__point")
+    if point is None:
+        return "" if market == "h2h" else f"{market} outcome has no point"
+    value = float(point)
+    if market == "spreads" and not -80 <= value <= 80:
+        return f"spread point {value} is outside [-80, 80]"
+    if market == "totals" and not 100 <= value <= 400:
+        return f"total point {value} is outside [100, 400]"
+    return ""
+
+
+EVENTS = TableDef(
+    name="events",
+    primary_key=("id",),
+    # an event's listing changes (commence_time shifts by seconds): keep the latest
+    write_disposition="merge",
+    declared={
+        "id": "text",
+        "commence_time": "timestamp",
+        "home_team": "text",
+        "away_team": "text",
+        "sport_key": "text",
+    },
+    rules=(Pattern("id", r"[0-9a-f]{32}"), OneOf("sport_key", frozenset({SPORT}))),
+)
+SNAPSHOT_COLUMNS = {
+    "event__id": "text",
+    "event__commence_time": "timestamp",
+    "event__home_team": "text",
+    "event__away_team": "text",
+    "bookmaker__key": "text",
+    "bookmaker__title": "text",
+    "bookmaker__last_update": "timestamp",
+    "market__key": "text",
+    "market__last_update": "timestamp",
+    "outcome__name": "text",
+    "outcome__price": "double",
+    "outcome__point": "double",
+    "snapshot_at": "timestamp",
+    "snapshot_kind": "text",
+}
+PLAYER_PROPS = TableDef(
+    name="player_props",
+    primary_key=(
+        "event__id",
+        "bookmaker__key",
+        "market__key",
+        "outcome__description",
+        "outcome__name",
+        "snapshot_at",
+    ),
+    # snapshots are observations: append, but a rerun must not insert what is already there
+    write_disposition={"disposition": "merge", "strategy": "insert-only"},
+    declared={**SNAPSHOT_COLUMNS, "outcome__description": "text"},
+    rules=(
+        PRICE,
+        Range("outcome__point", 0.0, 150.0),
+        OneOf("outcome__name", frozenset({"Over", "Under"})),
+        Check(
+            "player name",
+            lambda r: (
+                ""
+                if str(r.get("outcome__description") or "").strip()
+                else "`outcome__description` (the player) is empty"
+            ),
+        ),
+    ),
+)
+GAME_LINES = TableDef(
+    name="game_lines",
+    primary_key=("event__id", "bookmaker__key", "market__key", "outcome__name", "snapshot_at"),
+    write_disposition={"disposition": "merge", "strategy": "insert-only"},
+    declared=SNAPSHOT_COLUMNS,
+    rules=(PRICE, Check("line point", _line_point)),
+)
+TABLES = (EVENTS, PLAYER_PROPS, GAME_LINES)
+
+
+def eastern_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """[start, end) of a calendar day in America/New_York, in UTC: a game's date is its NY date."""
+    start = datetime.combine(day, time(0), tzinfo=EASTERN)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=EASTERN)
+    return start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
+
+
+def iso_z(ts: datetime) -> str:
+    return ts.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def is_live(day: date, now: datetime) -> bool:
+    """Today (in New York) or later is served by the live endpoints; earlier by historical ones."""
+    return day >= now.astimezone(EASTERN).date()
+
+
+def snapshot_anchors(
+    anchors: tuple[str, ...], day: date, commence: datetime, now: datetime, pick_hour: int
+) -> list[datetime]:
+    """The historical snapshot times for one event, earliest first, all before tip-off and `now`."""
+    close = commence - CLOSE_MARGIN
+    times = set()
+    for anchor in anchors:
+        if anchor == "pick":
+            pick = datetime.combine(day, time(pick_hour), tzinfo=EASTERN).astimezone(
+                ZoneInfo("UTC")
+            )
+            if pick < close:
+                times.add(pick)
+        elif anchor == "close":
+            times.add(close)
+    return sorted(min(t, now) for t in times)
+
+
+def explode(
+    event: dict[str, Any], snapshot_at: datetime, kind: str, markets: frozenset[str]
+) -> Iterator[dict[str, Any]]:
+    """One row per outcome, every level's fields kept (`event__*`, `bookmaker__*`, ...)."""
+    base = flatten({k: v for k, v in event.items() if k != "bookmakers"}, _EVENT_PREFIX)
+    for book in event.get("bookmakers") or []:
+        book_fields = flatten({k: v for k, v in book.items() if k != "markets"}, "bookmaker")
+        for market in book.get("markets") or []:
+            if market.get("key") not in markets:
+                continue
+            market_fields = flatten({k: v for k, v in market.items() if k != "outcomes"}, "market")
+            for outcome in market.get("outcomes") or []:
+                yield {
+                    **base,
+                    **book_fields,
+                    **market_fields,
+                    **flatten(outcome, "outcome"),
+                    "snapshot_at": iso_z(snapshot_at),
+                    "snapshot_kind": kind,
+                }
+
+
+class OddsPlan:
+    """Fetches a date's events and snapshots once; the three resources read from it."""
+
+    def __init__(self, ctx: RunContext, day: date) -> None:
+        self.ctx = ctx
+        self.day = day
+        self.settings = ctx.config.odds
+        session = ctx.session(
+            SOURCE,
+            ctx.config.odds_api_base_url,
+            classify_by_suffix(SOURCE, ENDPOINTS),
+            api_key=ctx.config.odds_api_key,
+            key_in="query:apiKey",
+        )
+        self.client = RESTClient(
+            base_url=ctx.config.odds_api_base_url.rstrip("/"),
+            session=session,
+            paginator=SinglePagePaginator(),
+            data_selector="$",
+        )
+        self.live = is_live(day, ctx.now)
+        self._events: list[tuple[str, dict[str, Any]]] | None = None
+        self._snapshots: list[tuple[str, datetime, str, dict[str, Any]]] | None = None
+
+    def _params(self, **extra: str) -> dict[str, str]:
+        params = {"dateFormat": "iso", "oddsFormat": "decimal", **extra}
+        if self.settings.bookmakers:
+            params["bookmakers"] = self.settings.bookmakers
+        else:
+            params["regions"] = self.settings.regions
+        return params
+
+    def _get(self, path: str, params: dict[str, str]) -> Any:
+        return self.client.get(path, params=params).json()
+
+    def events(self) -> list[tuple[str, dict[str, Any]]]:
+        if self._events is None:
+            start, end = eastern_day_bounds(self.day)
+            window = {"commenceTimeFrom": iso_z(start), "commenceTimeTo": iso_z(end)}
+            if self.live:
+                body = self._get(f"/v4/sports/{SPORT}/events", {"dateFormat": "iso", **window})
+                endpoint = "odds.events"
+            else:
+                at = datetime.combine(
+                    self.day, time(self.settings.pick_hour_eastern), tzinfo=EASTERN
+                )
+                params = {"dateFormat": "iso", "date": iso_z(min(at, self.ctx.now)), **window}
+                body = self._get(f"/v4/historical/sports/{SPORT}/events", params)["data"]
+                endpoint = "odds.historical_events"
+            self._events = [(endpoint, e) for e in body]
+        return self._events
+
+    def snapshots(self) -> list[tuple[str, datetime, str, dict[str, Any]]]:
+        """(endpoint, snapshot time, kind, event with bookmakers) for every call made."""
+        if self._snapshots is not None:
+            return self._snapshots
+        out: list[tuple[str, datetime, str, dict[str, Any]]] = []
+        props = ",".join(self.settings.prop_markets)
+        featured = ",".join(self.settings.featured_markets)
+        if self.live:
+            now = self.ctx.now
+            for _, event in self.events():
+                body = self._get(
+                    f"/v4/sports/{SPORT}/events/{event['id']}/odds", self._params(markets=props)
+                )
+                out.append(("odds.event_odds", now, "live", body))
+            if self.events():
+                start, end = eastern_day_bounds(self.day)
+                params = self._params(
+                    markets=featured, commenceTimeFrom=iso_z(start), commenceTimeTo=iso_z(end)
+                )
+                for body in self._get(f"/v4/sports/{SPORT}/odds", params):
+                    out.append(("odds.odds", now, "live", body))
+        else:
+            markets = f"{props},{featured}"
+            for _, event in self.events():
+                commence = parse_timestamp(event["commence_time"])
+                seen: set[str] = set()
+                for at in snapshot_anchors(
+                    self.settings.historical_anchors,
+                    self.day,
+                    commence,
+                    self.ctx.now,
+                    self.settings.pick_hour_eastern,
+                ):
+                    wrapper = self._get(
+                        f"/v4/historical/sports/{SPORT}/events/{event['id']}/odds",
+                        self._params(markets=markets, date=iso_z(at)),
+                    )
+                    stamp = wrapper["timestamp"]
+                    if stamp in seen:  # two anchors fell on one snapshot: keep it once
+                        continue
+                    seen.add(stamp)
+                    snapshot_at = parse_timestamp(stamp)
+                    out.append(
+                        ("odds.historical_event_odds", snapshot_at, "historical", wrapper["data"])
+                    )
+        self._snapshots = out
+        return out
+
+    def event_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        for endpoint, event in self.events():
+            yield endpoint, flatten(event)
+
+    def prop_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        markets = frozenset(self.settings.prop_markets)
+        for endpoint, at, kind, event in self.snapshots():
+            for row in explode(event, at, kind, markets):
+                yield endpoint, row
+
+    def line_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        markets = frozenset(self.settings.featured_markets)
+        for endpoint, at, kind, event in self.snapshots():
+            for row in explode(event, at, kind, markets):
+                yield endpoint, row
+
+
+@dlt.source(name=SOURCE, max_table_nesting=0)
+def odds_api_source(ctx: RunContext, day: date) -> Any:
+    """Events, prop snapshots and game lines of `day` (see the module docstring for the calls)."""
+    plan = OddsPlan(ctx, day)
+    return (
+        ctx.resource(SOURCE, EVENTS, plan.event_rows),
+        ctx.resource(SOURCE, PLAYER_PROPS, plan.prop_rows),
+        ctx.resource(SOURCE, GAME_LINES, plan.line_rows),
+    )

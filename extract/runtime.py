@@ -1,0 +1,147 @@
+"""One invocation's shared state: run id, clock, HTTP sessions, schemas, issues, quota.
+
+Source modules receive a `RunContext` and ask it for their session and for gated dlt resources; they
+never read the environment or the filesystem themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import dlt
+from dlt.extract.resource import DltResource
+
+from extract.config import SOURCES, ExtractConfig
+from extract.contracts import (
+    Discovery,
+    DiscoveryGate,
+    FrozenSchema,
+    Issues,
+    TableDef,
+    TableGate,
+    schema_path,
+)
+from extract.http import ApiSession, QuotaTracker, ReplayStore, ResponseRecorder
+from extract.redact import Redactor
+
+log = logging.getLogger("extract")
+
+Rows = Callable[[], Iterator[tuple[str, dict[str, Any]]]]
+
+
+def new_run_id() -> str:
+    """Sortable and unique: UTC start time plus a random suffix."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+@dataclass
+class RunContext:
+    config: ExtractConfig
+    run_id: str
+    now: datetime
+    redactor: Redactor
+    recorder: ResponseRecorder
+    replay: ReplayStore | None
+    quota: QuotaTracker
+    issues: Issues
+    frozen: dict[str, FrozenSchema]
+    # (source, table) -> dlt schema contract for this run; set by the runner per pipeline
+    contracts: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    sessions: dict[str, ApiSession] = field(default_factory=dict)
+    # set by `export-schemas`: gates observe instead of checking (no frozen schema yet)
+    discovery: Discovery | None = None
+
+    @classmethod
+    def create(
+        cls, config: ExtractConfig, run_id: str | None = None, *, discovery: bool = False
+    ) -> RunContext:
+        run_id = run_id or new_run_id()
+        redactor = Redactor(config.secrets())
+        replay = ReplayStore(config.replay_dir) if config.replay_dir is not None else None
+        now = config.clock()
+        if replay is not None and config.now is None and replay.manifest.get("now"):
+            # a replay must see the same "today" as the captured run did
+            now = datetime.fromisoformat(replay.manifest["now"]).astimezone(UTC)
+        frozen = (
+            {}
+            if discovery
+            else {s: FrozenSchema.load(schema_path(config.schemas_dir, s), s) for s in SOURCES}
+        )
+        return cls(
+            config=config,
+            run_id=run_id,
+            now=now,
+            redactor=redactor,
+            recorder=ResponseRecorder(run_id, redactor, config.landing_dir, config.capture_dir),
+            replay=replay,
+            quota=QuotaTracker(config.odds.credit_budget, config.odds.min_remaining),
+            issues=Issues(run_id, redactor),
+            frozen=frozen,
+            discovery=Discovery() if discovery else None,
+        )
+
+    def session(
+        self,
+        source: str,
+        base_url: str,
+        classify: Callable[[str], str],
+        api_key: str | None = None,
+        key_in: str = "none",
+    ) -> ApiSession:
+        if source not in self.sessions:
+            self.sessions[source] = ApiSession(
+                source=source,
+                base_url=base_url,
+                classify=classify,
+                settings=self.config.http,
+                redactor=self.redactor,
+                recorder=self.recorder,
+                run_id=self.run_id,
+                api_key=api_key,
+                key_in=key_in,
+                replay=self.replay,
+                quota=self.quota if source == "odds_api" else None,
+            )
+        return self.sessions[source]
+
+    def gate(self, source: str, table: TableDef) -> TableGate | DiscoveryGate:
+        if self.discovery is not None:
+            return DiscoveryGate(source, table, self.discovery)
+        return TableGate(source, table, self.frozen[source], self.issues)
+
+    def hints(self, source: str, table: TableDef) -> dict[str, Any]:
+        """dlt hints for a table: declared columns from the frozen schema, keys, disposition."""
+        columns = (
+            {}
+            if self.discovery is not None
+            else self.frozen[source].dlt_columns(table.name, table.primary_key)
+        )
+        return {
+            "table_name": table.name,
+            "write_disposition": table.write_disposition,
+            "primary_key": list(table.primary_key),
+            "columns": columns,
+            "schema_contract": self.contracts.get(
+                (source, table.name),
+                {"tables": "evolve", "columns": "freeze", "data_type": "freeze"},
+            ),
+        }
+
+    def resource(self, source: str, table: TableDef, rows: Rows) -> DltResource:
+        """A dlt resource that yields only records the gate admits."""
+        gate = self.gate(source, table)
+
+        def admitted() -> Iterator[dict[str, Any]]:
+            for endpoint, record in rows():
+                yield from gate.admit(endpoint, record)
+
+        return dlt.resource(admitted, name=table.name, **self.hints(source, table))
+
+    def close(self) -> None:
+        for session in self.sessions.values():
+            session.close()

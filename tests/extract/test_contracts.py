@@ -1,0 +1,251 @@
+"""The gate every record passes: drift, bad values, quarantine, proposals, and the schema files."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from extract import balldontlie, espn, odds_api
+from extract.config import REPO_ROOT, SOURCES
+from extract.contracts import (
+    Check,
+    ColumnSpec,
+    Discovery,
+    FrozenSchema,
+    Issues,
+    OneOf,
+    Pattern,
+    Range,
+    TableDef,
+    TableGate,
+    as_number,
+    column_name,
+    flatten,
+    parse_timestamp,
+    schema_diff,
+    schema_path,
+    wire_type,
+)
+from extract.errors import ExtractError, QuarantineError, SchemaDriftError
+from extract.redact import Redactor
+
+TABLE = TableDef(
+    name="things",
+    primary_key=("id",),
+    write_disposition="merge",
+    declared={"id": "bigint", "at": "timestamp"},
+    rules=(Range("price", 1.01, 100.0), OneOf("side", frozenset({"Over", "Under"}))),
+)
+
+
+def frozen() -> FrozenSchema:
+    return FrozenSchema(
+        "src",
+        {
+            "things": {
+                "id": ColumnSpec("bigint", nullable=False),
+                "at": ColumnSpec("timestamp", nullable=False),
+                "price": ColumnSpec("double"),
+                "side": ColumnSpec("text"),
+                "note": ColumnSpec("text", required=False),
+            }
+        },
+    )
+
+
+def good(**changes: object) -> dict:
+    record = {"id": 1, "at": "2026-01-15T17:00:00Z", "price": 1.91, "side": "Over"}
+    record.update(changes)
+    return record
+
+
+@pytest.fixture
+def issues() -> Issues:
+    return Issues("run-x", Redactor(["s3cret-key"]))
+
+
+def admit(issues: Issues, record: dict, schema: FrozenSchema | None = None) -> list[dict]:
+    return list(TableGate("src", TABLE, schema or frozen(), issues).admit("src.things", record))
+
+
+def test_a_good_record_passes_converted(issues: Issues) -> None:
+    [row] = admit(issues, good(price=2))  # an int is a fine double
+    assert row["at"] == datetime(2026, 1, 15, 17, 0, tzinfo=UTC)
+    assert issues.quarantined == []
+    assert issues.checked["src"] == 1
+
+
+def test_new_column_is_drift_with_its_type(issues: Issues) -> None:
+    assert admit(issues, good(surprise="x")) == []
+    [change] = issues.changes()
+    assert (change.table, change.column, change.kind, change.new_type) == (
+        "things",
+        "surprise",
+        "new column",
+        "text",
+    )
+    assert "new column `surprise`" in issues.quarantined[0].reason
+
+
+def test_changed_type_names_old_and_new_type(issues: Issues) -> None:
+    assert admit(issues, good(price="1.91")) == []
+    [change] = issues.changes()
+    assert (change.column, change.old_type, change.new_type) == ("price", "double", "text")
+    assert "frozen double, received text" in change.describe()
+
+
+def test_missing_required_field_is_drift_but_an_optional_one_is_not(issues: Issues) -> None:
+    record = good()
+    del record["side"]
+    assert admit(issues, record) == []
+    assert issues.changes()[0].kind == "missing field"
+    assert len(admit(issues, good())) == 1  # `note` is optional: absent is fine
+
+
+def test_accepted_type_passes(issues: Issues) -> None:
+    schema = frozen()
+    schema.tables["things"]["price"].accepts = ("text",)
+    assert len(admit(issues, good(price="1.91"), schema)) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"price": 0.5}, "outside [1.01, 100]"),
+        ({"price": "abc"}, None),  # text is drift for a double, not a range problem
+        ({"side": "Sideways"}, "not one of"),
+        ({"at": "yesterday"}, "not a valid timestamp"),
+        ({"id": None}, "`id` is null"),
+    ],
+)
+def test_bad_values_are_quarantined_with_the_reason(
+    issues: Issues, change: dict, reason: str | None
+) -> None:
+    assert admit(issues, good(**change)) == []
+    [bad] = issues.quarantined
+    assert bad.run_id == "run-x"
+    assert bad.endpoint == "src.things"
+    if reason is not None:
+        assert reason in bad.reason
+        assert issues.changes() == []
+
+
+def test_duplicate_keys_are_quarantined(issues: Issues) -> None:
+    gate = TableGate("src", TABLE, frozen(), issues)
+    assert len(list(gate.admit("e", good()))) == 1
+    assert list(gate.admit("e", good(price=3.0))) == []
+    assert "duplicate key" in issues.quarantined[0].reason
+
+
+def test_quarantined_records_are_redacted(issues: Issues) -> None:
+    admit(issues, good(side="s3cret-key"))
+    assert "s3cret-key" not in json.dumps(issues.quarantined[0].record)
+
+
+def test_drift_blocks_the_run_and_writes_a_proposal(issues: Issues, tmp_path: Path) -> None:
+    admit(issues, good(surprise=1, price="2.0"))
+    with pytest.raises(SchemaDriftError) as failure:
+        issues.raise_if_blocking(("src",), 0.5, {"src": frozen()}, tmp_path, None)
+    message = str(failure.value)
+    assert "source src, table things: new column `surprise` (bigint)" in message
+    assert "column `price` changed type: frozen double, received text" in message
+    assert "python -m extract accept-schema --source src" in message
+    proposal = FrozenSchema.load(tmp_path / "schema_proposals" / "src.json", "src")
+    assert proposal.tables["things"]["surprise"] == ColumnSpec("bigint", True, False)
+    assert proposal.tables["things"]["price"].accepts == ("text",)
+
+
+def test_quarantine_threshold(issues: Issues, tmp_path: Path) -> None:
+    admit(issues, good(id=1))
+    admit(issues, good(id=2, price=0.1))
+    issues.raise_if_blocking(("src",), 0.5, {"src": frozen()}, tmp_path, None)  # 50% is allowed
+    with pytest.raises(QuarantineError, match=r"1 of 2 record\(s\) quarantined \(50.0%"):
+        issues.raise_if_blocking(("src",), 0.0, {"src": frozen()}, tmp_path, tmp_path / "q.jsonl")
+
+
+def test_frozen_schema_round_trip_and_refusals(tmp_path: Path) -> None:
+    path = tmp_path / "src.json"
+    frozen().save(path)
+    assert FrozenSchema.load(path, "src") == frozen()
+    with pytest.raises(ExtractError, match="holds source 'src', expected 'other'"):
+        FrozenSchema.load(path, "other")
+    with pytest.raises(ExtractError, match="is missing"):
+        FrozenSchema.load(tmp_path / "nope.json", "src")
+    data = json.loads(path.read_text())
+    data["tables"]["things"]["columns"]["id"]["data_type"] = "integer"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ExtractError, match="unknown data_type 'integer'"):
+        FrozenSchema.load(path, "src")
+    assert "+" in schema_diff("a\n", "b\n", "src")
+
+
+def test_gate_refuses_a_table_missing_from_the_frozen_schema(issues: Issues) -> None:
+    other = TableDef("others", ("id",), "merge", {})
+    with pytest.raises(ExtractError, match="table others is not in the frozen schema"):
+        TableGate("src", other, frozen(), issues)
+
+
+def test_discovery_infers_types_and_presence() -> None:
+    discovery = Discovery()
+    table = TableDef("t", ("id",), "merge", {"id": "bigint", "at": "timestamp"})
+    discovery.observe("s", table, {"id": 1, "at": "2026-01-01T00:00:00Z", "x": 1, "y": None})
+    discovery.observe("s", table, {"id": 2, "at": "2026-01-01T00:00:00Z", "x": 1.5, "z": True})
+    columns = discovery.schema("s").tables["t"]
+    assert columns["at"].data_type == "timestamp"
+    assert columns["x"].data_type == "double"
+    assert columns["y"] == ColumnSpec("text", nullable=True, required=False)
+    assert columns["z"] == ColumnSpec("bool", nullable=True, required=False)
+    assert columns["id"] == ColumnSpec("bigint", nullable=False, required=True)
+    discovery.observe("s", table, {"id": 3, "at": "x", "x": "text now"})
+    with pytest.raises(ExtractError, match="mixed JSON types"):
+        discovery.schema("s")
+    with pytest.raises(ExtractError, match="no records seen"):
+        discovery.schema("nothing")
+    lacking = Discovery()
+    lacking.observe("s", table, {"id": 1})
+    with pytest.raises(ExtractError, match=r"declared column\(s\) \['at'\] never arrived"):
+        lacking.schema("s")
+
+
+def test_rules_and_helpers() -> None:
+    assert Pattern("id", "[0-9a-f]{4}").problems({"id": "zz"})
+    assert not Pattern("id", "[0-9a-f]{4}").problems({"id": "a1b2"})
+    assert Check("boom", lambda r: str(int(r["x"]))).problems({"x": "?"})[0].startswith("boom")
+    assert as_number("+7") == 7.0
+    with pytest.raises(ValueError, match="boolean"):
+        as_number(True)
+    assert Range("x", 0, 1).problems({"x": "n/a"}) == ["`x`='n/a' is not a number"]
+    assert wire_type(None) == "null"
+    assert wire_type([1]) == "json"
+    assert column_name("stats", "fieldGoalsMade-fieldGoalsAttempted") == (
+        "stats__field_goals_made_field_goals_attempted"
+    )
+    assert flatten({"a": {"b": 1, "c": {}}, "d": [1, 2]}) == {"a__b": 1, "a__c": None, "d": [1, 2]}
+    assert parse_timestamp("2024-01-15T18:00Z") == datetime(2024, 1, 15, 18, 0, tzinfo=UTC)
+    assert parse_timestamp("2024-01-15T18:00:00") == datetime(2024, 1, 15, 18, 0, tzinfo=UTC)
+
+
+MODULES = {"odds_api": odds_api, "balldontlie": balldontlie, "espn": espn}
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_repo_schemas_hold_every_declared_column_with_its_declared_type(source: str) -> None:
+    schema = FrozenSchema.load(schema_path(REPO_ROOT / "extract" / "schemas", source), source)
+    for table in MODULES[source].TABLES:
+        assert table.name in schema.tables
+        columns = schema.tables[table.name]
+        for column, data_type in table.declared.items():
+            assert columns[column].data_type == data_type, f"{table.name}.{column}"
+        for key in table.primary_key:
+            assert not columns[key].nullable, f"{table.name}.{key} is a key: never null"
+            assert columns[key].required, f"{table.name}.{key} is a key: always sent"
+
+
+def test_dates_in_a_date_column_are_dates(issues: Issues) -> None:
+    schema = FrozenSchema("src", {"things": {"id": ColumnSpec("bigint"), "d": ColumnSpec("date")}})
+    table = TableDef("things", ("id",), "merge", {})
+    [row] = TableGate("src", table, schema, issues).admit("e", {"id": 1, "d": "2026-01-14"})
+    assert row["d"] == date(2026, 1, 14)

@@ -1,0 +1,165 @@
+"""Whole days against the sandbox over loopback: a normal day, reruns, a past day, an empty day."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from extract.config import DATASETS, LOG_DATASET
+from extract.runner import run_extract
+from tests.extract.conftest import (
+    TODAY,
+    YESTERDAY,
+    fingerprint,
+    make_config,
+    query,
+    run,
+    table_names,
+)
+
+RAW_TABLES = {
+    "raw_odds_api": ["events", "game_lines", "player_props"],
+    "raw_balldontlie": ["games", "players", "stats"],
+    "raw_espn": ["competitors", "events", "player_box_scores"],
+}
+
+
+def test_a_normal_day_loads_every_raw_table(loaded_three_times: Any, sandbox_league: Any) -> None:
+    config, reports, prints = loaded_three_times
+    names = table_names(config.duckdb_path)
+    for dataset, tables in RAW_TABLES.items():
+        assert names[dataset] == tables
+    assert {"runs", "odds_api_calls"} <= set(names[LOG_DATASET])
+    first = prints[0]
+    assert all(rows > 0 for rows, _ in first.values()), first
+    yesterday_games = sandbox_league.games_on(YESTERDAY)
+    today_games = sandbox_league.games_on(TODAY)
+    box_rows = sum(len(sandbox_league.box_of(k)) for k in yesterday_games["game_key"])
+    assert first["raw_balldontlie.stats"][0] == box_rows
+    assert first["raw_espn.player_box_scores"][0] == box_rows
+    assert first["raw_balldontlie.games"][0] == len(yesterday_games) + len(today_games)
+    assert first["raw_espn.events"][0] == len(yesterday_games) + len(today_games)
+    # live Odds API: today's games not yet started, with props and featured lines at `now`
+    assert first["raw_odds_api.events"][0] == len(today_games)
+    assert reports[0].dates[0].quarantined == 0
+    assert reports[0].odds_credits_spent == 4 * len(today_games) + 3
+
+
+def test_running_a_day_three_times_changes_nothing(loaded_three_times: Any) -> None:
+    config, reports, prints = loaded_three_times
+    assert prints[0] == prints[1] == prints[2]
+    assert set(prints[0]) == {f"{d}.{t}" for d, ts in RAW_TABLES.items() for t in ts}
+    assert len({r.run_id for r in reports}) == 3
+    runs = query(config.duckdb_path, f"select run_id, status from {LOG_DATASET}.runs")
+    assert sorted(runs) == sorted((r.run_id, "ok") for r in reports)
+
+
+def test_loaded_values_are_typed_and_in_utc(loaded_three_times: Any, sandbox_league: Any) -> None:
+    config, _, _ = loaded_three_times
+    path = config.duckdb_path
+    types = dict(
+        query(
+            path,
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'raw_odds_api' and table_name = 'player_props'",
+        )
+    )
+    assert types["snapshot_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert types["outcome__price"] == "DOUBLE"
+    assert types["outcome__point"] == "DOUBLE"
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con.execute("set timezone = 'UTC'")
+        snapshot = con.execute(
+            "select distinct snapshot_at from raw_odds_api.player_props"
+        ).fetchall()
+        kinds = con.execute("select distinct snapshot_kind from raw_odds_api.game_lines").fetchall()
+        dates = con.execute("select min(date), max(date) from raw_balldontlie.games").fetchone()
+        espn_dates = con.execute("select min(date) from raw_espn.events").fetchone()
+    finally:
+        con.close()
+    assert [s[0].astimezone(UTC) for s in snapshot] == [datetime(2026, 1, 15, 17, 0, tzinfo=UTC)]
+    assert kinds == [("live",)]
+    assert dates == (YESTERDAY, TODAY)
+    assert espn_dates[0].tzinfo is not None
+    # quota headers were recorded per call in the run log
+    calls = query(
+        path,
+        f"select endpoint, requests_remaining from {LOG_DATASET}.odds_api_calls order by seq",
+    )
+    assert calls
+    assert {c[0] for c in calls} == {"odds.events", "odds.event_odds", "odds.odds"}
+    assert all(c[1] is not None for c in calls)
+
+
+def test_a_past_day_uses_historical_snapshots_and_reruns_cleanly(
+    tmp_path: Path, sandbox: Any, sandbox_league: Any
+) -> None:
+    sandbox.ledger.reset(100_000)
+    config = make_config(tmp_path, sandbox)
+    report = run(config, YESTERDAY, sources=("odds_api",))  # only the Odds API knows past vs live
+    before = fingerprint(config.duckdb_path)
+    games = sandbox_league.games_on(YESTERDAY)
+    assert before["raw_odds_api.events"][0] == len(games)
+    rows = query(
+        config.duckdb_path,
+        "select event__id, count(distinct snapshot_at), min(snapshot_at), max(snapshot_at), "
+        "min(event__commence_time), max(snapshot_kind) from raw_odds_api.player_props group by 1",
+    )
+    assert len(rows) == len(games)
+    for _event, snapshots, first, last, commence, kind in rows:
+        assert snapshots == 2  # the pick-time line and the closing line
+        assert kind == "historical"
+        assert first < last < commence  # both pre-game
+    # 2 historical calls of 7 markets per event, 10 credits per market, plus the events call
+    assert report.odds_credits_spent == len(games) * 2 * 70 + 1
+    run(config, YESTERDAY, sources=("odds_api",))
+    assert fingerprint(config.duckdb_path) == before
+
+
+def test_an_empty_day_loads_nothing_and_succeeds(tmp_path: Path, sandbox: Any) -> None:
+    sandbox.faults.inject("empty_slate", None, times=None)
+    config = make_config(tmp_path, sandbox)
+    report = run(config)
+    assert report.status == "ok"
+    assert report.dates[0].quarantined == 0
+    prints = fingerprint(config.duckdb_path)
+    assert all(rows == 0 for rows, _ in prints.values())
+    assert report.odds_credits_spent == 0
+
+
+def test_a_date_range_runs_each_date_under_one_run_id(tmp_path: Path, sandbox: Any) -> None:
+    sandbox.ledger.reset(100_000)
+    config = make_config(tmp_path, sandbox)
+    days = [YESTERDAY - timedelta(days=1), YESTERDAY]
+    report = run_extract(config, days, sources=("balldontlie",))
+    assert [d.day for d in report.dates] == days
+    runs = query(config.duckdb_path, f"select distinct run_id from {LOG_DATASET}.runs")
+    assert runs == [(report.run_id,)]
+    assert set(table_names(config.duckdb_path)) == {DATASETS["balldontlie"], LOG_DATASET}
+
+
+@pytest.mark.parametrize("source", ["nope"])
+def test_unknown_sources_are_refused(config: Any, source: str) -> None:
+    from extract.errors import ExtractError
+
+    with pytest.raises(ExtractError, match="unknown source"):
+        run_extract(config, [TODAY], sources=(source,))
+
+
+def test_packages_left_pending_by_an_earlier_run_are_aborted_first(
+    tmp_path: Path, sandbox: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = make_config(tmp_path, sandbox)
+    run(config, sources=("espn",), load=False)  # extracted and normalized, never loaded
+    assert fingerprint(config.duckdb_path) == {}
+    with caplog.at_level(logging.WARNING, logger="extract"):
+        run(config, sources=("espn",))
+    assert "espn: aborting package(s) left pending by an earlier run" in caplog.text
+    loads = query(config.duckdb_path, "select count(*) from raw_espn._dlt_loads")
+    assert loads == [(1,)]  # only this run's package reached the warehouse
