@@ -24,7 +24,9 @@ WAREHOUSE ?= $(or $(NBA_PROPS_DUCKDB_PATH),warehouse/nba_props.duckdb)
 DOCS_PORT ?= 8580
 PORT ?= 8765
 NOW ?=
-DATE ?= 2026-01-15
+# The demo day (the sandbox's default "now" is noon Eastern on it); with a real key, today in New York.
+DEMO_DATE := 2026-01-15
+DATE ?= $(if $(ODDS_API_KEY),$(shell TZ=America/New_York date +%F),$(DEMO_DATE))
 
 .PHONY: help
 help: ## List the targets with one line each
@@ -102,6 +104,19 @@ sandbox: $(STAMP) ## Serve the simulated league on 127.0.0.1:PORT (NOW=2026-01-1
 extract: $(STAMP) ## Load raw data for DATE (box scores of DATE-1, slate and lines of DATE) into the warehouse
 	@mkdir -p warehouse
 	$(BIN)/python -m extract --date $(DATE)
+
+.PHONY: daily
+daily: $(STAMP) ## The daily job for DATE (default: the demo day, on the sandbox): extract, then dbt build on dev
+	@mkdir -p warehouse
+	@# One daily job at a time per checkout: a second one stops here instead of racing for the warehouse.
+	@flock --nonblock --conflict-exit-code 75 warehouse/.daily.lock $(MAKE) _daily_steps || { \
+		rc=$$?; [ $$rc -eq 75 ] && echo "another daily job holds warehouse/.daily.lock; not starting" >&2; \
+		exit $$rc; }
+
+.PHONY: _daily_steps
+_daily_steps:
+	$(BIN)/python -m extract --date $(DATE)
+	$(DBT) build --target dev --target-path target/dev
 
 .PHONY: bench
 bench: $(STAMP) ## Run the benchmarks and print their figures
