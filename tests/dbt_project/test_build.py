@@ -51,3 +51,15 @@ def test_a_second_build_changes_no_rows(dbt_build: DbtBuild) -> None:
     before = snapshot()
     run_dbt(["build"], warehouse=dbt_build.warehouse, target_path=dbt_build.target_path)
     assert snapshot() == before
+
+
+def test_docs_site_builds_as_one_offline_page(dbt_build: DbtBuild) -> None:
+    run_dbt(
+        ["docs", "generate", "--static"],
+        warehouse=dbt_build.warehouse,
+        target_path=dbt_build.target_path,
+    )
+    page = (dbt_build.target_path / "static_index.html").read_text()
+    # The catalog and manifest are inlined, so the page works with no server and no network.
+    assert "dim_teams" in page
+    assert "One row per NBA franchise" in page
