@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from sandbox.apis.common import to_utc
 from sandbox.faults import ENDPOINTS, FAULT_KINDS, parse_fault_spec
@@ -87,9 +89,27 @@ def serve(
         str, typer.Option(help="The Authorization header to accept.")
     ] = DEFAULT_BALLDONTLIE_KEY,
     verbose: Annotated[bool, typer.Option(help="Log each request (keys redacted).")] = False,
+    write_truth: Annotated[
+        Path | None,
+        typer.Option(
+            help=(
+                "Write the simulator's expectation per player-game (the truth a backtest sets "
+                "its errors against) to this parquet file, then exit without serving."
+            ),
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Start the sandbox and print its base URLs and keys; Ctrl-C stops it."""
-    console = Console()
+    # Never wrap: a key broken over two lines in an 80-column pipe is a key copied wrong.
+    console = Console(soft_wrap=True)
+    if write_truth is not None:
+        # The backtest never imports the sandbox: it reads this file.
+        from sandbox.league import load_league
+
+        written = load_league(seed, season).write_truth(write_truth)
+        console.print(f"truth of seed={seed} season={season} written to {escape(str(written))}")
+        return
     try:
         server = SandboxServer(
             seed=seed,
@@ -108,14 +128,15 @@ def serve(
     console.print(f"building/loading league seed={seed} season={season} ...")
     with server:
         console.print(f"[bold]sandbox[/] on {server.url}  now={server.state()['now']}")
-        console.print(f"  odds api     {server.odds_api_url}  apiKey={server.odds_api_key}")
+        console.print(f"  odds api     {server.odds_api_url}  apiKey={escape(server.odds_api_key)}")
         console.print(
-            f"  balldontlie  {server.balldontlie_url}  Authorization: {server.balldontlie_key}"
+            f"  balldontlie  {server.balldontlie_url}  "
+            f"Authorization: {escape(server.balldontlie_key)}"
         )
         console.print(f"  espn         {server.espn_url}")
         console.print(f"  control      {server.url}/_sandbox/state | /now | /faults | /reset")
         for armed in server.faults.active():
-            console.print(f"  fault armed  {armed}")
+            console.print(f"  fault armed  {escape(str(armed))}")
         console.print("Ctrl-C to stop.")
         try:
             threading.Event().wait()

@@ -12,6 +12,7 @@ Types: timestamps are tz-aware UTC pandas Timestamps (`*_at` columns); dates (`g
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -19,13 +20,20 @@ import logging
 import os
 import pickle
 import tempfile
+import time
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None  # type: ignore[assignment]
 
 from sandbox.markets import bookmakers_frame, game_lines, player_props, snapshots
 from sandbox.roster import build_roster
@@ -35,9 +43,10 @@ from sandbox.teams import team_table
 
 log = logging.getLogger(__name__)
 
-# Keys the on-disk cache together with a digest of the generator's source files, so an edited
-# simulator never serves a stale cache; bump it for changes outside those files (a dependency).
-CODE_VERSION = "7"
+# Keys the on-disk cache together with a digest of the generator's source files and of the
+# numpy/pandas versions (their random streams and pickles), so an edited simulator or an upgraded
+# dependency never serves a stale season; bump it for any other change that alters the output.
+CODE_VERSION = "8"
 _GENERATOR_MODULES = (
     "league.py",
     "markets.py",
@@ -50,6 +59,9 @@ _GENERATOR_MODULES = (
 DEFAULT_SEED = 20251021
 DEFAULT_SEASON = 2025
 CACHE_ENV = "NBA_PROPS_SANDBOX_CACHE"
+# A cached season is ~100 MB: keep the few most recently used (per code version), drop the rest.
+KEEP_CACHED = 4
+_STALE_TMP_SECONDS = 3600  # a writer renames its temp file within seconds; older ones are debris
 FRAMES = (
     "teams",
     "players",
@@ -361,6 +373,7 @@ def cache_dir() -> Path:
 def code_version() -> str:
     """CODE_VERSION plus a digest of the generator's source: what a cached season depends on."""
     digest = hashlib.sha256(CODE_VERSION.encode())
+    digest.update(f"numpy {np.__version__} pandas {pd.__version__}".encode())
     here = Path(__file__).resolve().parent
     for name in _GENERATOR_MODULES:
         digest.update((here / name).read_bytes())
@@ -374,6 +387,9 @@ def cache_path(seed: int = DEFAULT_SEED, season: int = DEFAULT_SEASON) -> Path:
 
 def _read_cache(path: Path, seed: int, season: int) -> League:
     with path.open("rb") as fh:
+        # Mark it used, so pruning drops the least recently used seasons first.
+        with contextlib.suppress(OSError):
+            os.utime(fh.fileno())
         # Our own file, written by _write_cache below under a name we chose: not untrusted input.
         payload: dict[str, Any] = pickle.load(fh)  # noqa: S301
     if (payload.get("version"), payload.get("seed"), payload.get("season")) != (
@@ -402,11 +418,56 @@ def _write_cache(path: Path, league: League) -> None:
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
-    # Seasons cached by older code are dead weight (100 MB each): drop them. A process still
-    # reading one keeps its open file; POSIX removes it when that process closes it.
-    for stale in path.parent.glob(f"league-{league.season}-{league.seed}-v*.pkl"):
-        if stale != path:
-            stale.unlink(missing_ok=True)
+    _prune(path)
+
+
+def _prune(keep: Path) -> None:
+    """Bound the cache directory: other code versions, crash debris, least recently used seasons.
+
+    Safe with concurrent processes: a file being read stays readable after unlink (POSIX), a
+    process whose cache file vanished before it opened it regenerates, and temp files younger
+    than an hour may belong to a writer still at work.
+    """
+    suffix = f"-v{code_version()}.pkl"
+    current: list[tuple[float, Path]] = []
+    for cached in keep.parent.glob("league-*.pkl"):
+        if cached == keep:
+            continue
+        if not cached.name.endswith(suffix):
+            cached.unlink(missing_ok=True)
+            continue
+        with contextlib.suppress(OSError):
+            current.append((cached.stat().st_mtime, cached))
+    current.sort(reverse=True)
+    for _, cached in current[KEEP_CACHED - 1 :]:
+        cached.unlink(missing_ok=True)
+    cutoff = time.time() - _STALE_TMP_SECONDS
+    for debris in keep.parent.glob("league-*.tmp"):
+        with contextlib.suppress(OSError):
+            if debris.stat().st_mtime < cutoff:
+                debris.unlink()
+
+
+@contextlib.contextmanager
+def _build_lock(directory: Path) -> Iterator[None]:
+    """Builders sharing a cache directory take turns (advisory lock, released on exit or crash)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / "build.lock").open("a") as fh:
+        if fcntl is not None:  # POSIX; elsewhere two builders just both build (still atomic)
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        yield  # closing the file releases the lock
+
+
+_UNREADABLE = (
+    OSError,
+    EOFError,
+    pickle.UnpicklingError,
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,  # pickled by another pandas/numpy version
+    ImportError,
+)
 
 
 def build_league(
@@ -415,28 +476,24 @@ def build_league(
     """The season for (seed, season), from the disk cache when present, else generated and cached.
 
     An unreadable cache file (truncated by a crash, pickled by another pandas) is regenerated and
-    replaced, with a warning, rather than failing the caller.
+    replaced, with a warning, rather than failing the caller. Processes missing the same cache at
+    once take turns: the second finds the first one's file after the lock and reads it.
     """
     if not use_cache:
         return generate_league(seed, season)
     path = cache_path(seed, season)
-    if path.exists():
-        try:
-            return _read_cache(path, seed, season)
-        except (
-            OSError,
-            EOFError,
-            pickle.UnpicklingError,
-            ValueError,
-            TypeError,
-            KeyError,
-            AttributeError,  # pickled by another pandas/numpy version
-            ImportError,
-        ) as exc:
-            log.warning("sandbox league cache %s unreadable (%s); regenerating", path, exc)
-    league = generate_league(seed, season)
-    _write_cache(path, league)
-    return league
+    with contextlib.ExitStack() as stack:
+        for locked in (False, True):
+            if locked:
+                stack.enter_context(_build_lock(path.parent))
+            if path.exists():
+                try:
+                    return _read_cache(path, seed, season)
+                except _UNREADABLE as exc:
+                    log.warning("sandbox league cache %s unreadable (%s); regenerating", path, exc)
+        league = generate_league(seed, season)
+        _write_cache(path, league)
+        return league
 
 
 _MEMO: dict[tuple[int, int, str], League] = {}

@@ -63,8 +63,14 @@ def snapshots(rng: np.random.Generator, games: pd.DataFrame) -> pd.DataFrame:
     open_lead = rng.uniform(24, 30, n_games) * 3600
     close_lead = rng.uniform(3, 8, n_games) * 60
     # Fractions of the way from open to close; interior points drawn, then sorted.
-    u = rng.random(len(g))
-    u[idx == 0] = 0.0
+    # Interior points come from a grid of 999, without replacement within a game: free draws
+    # sometimes landed in the same second as each other or as the close, giving one game two
+    # snapshots with one timestamp (duplicate quotes). On the grid they are seconds apart.
+    u = np.zeros(len(g))
+    grid = np.arange(1, 1000) / 1000.0
+    for game in range(n_games):
+        inner = first[game] + 1 + np.arange(n_pre[game] - 2)
+        u[inner] = np.sort(rng.choice(grid, n_pre[game] - 2, replace=False))
     u[idx == n_pre[g] - 1] = 1.0
     is_live = idx >= n_pre[g]
     u[is_live] = 1.0

@@ -17,7 +17,7 @@ from sandbox.names import league_names
 
 PER_TEAM = 15
 TEAM_FGA = 88.0
-_STAR_PPG = (23.0, 28.5)  # expected scoring of each team's primary scorer
+_STAR_PPG = (24.5, 30.0)  # expected scoring of each team's primary scorer
 _MAX_FGA = 22.0
 N_TRADES = 6
 
@@ -135,9 +135,11 @@ def build_roster(
             fga36[members] *= np.minimum(1.0, _MAX_FGA / (share * TEAM_FGA))
         share = usual * fga36[m] / (usual * fga36[m]).sum()
         team_eff[t] = (team_off[t] / TEAM_FGA - (share * ft_part).sum()) / (share * fg_part).sum()
-    orb36 = np.array([0.8, 1.4, 3.0])[kind] * np.exp(rng.normal(0, 0.25, n))
-    drb36 = np.array([4.0, 5.2, 8.0])[kind] * np.exp(rng.normal(0, 0.2, n))
-    ast36 = np.array([5.5, 3.0, 2.3])[kind] * np.exp(rng.normal(0, 0.3, n)) * (1 + 0.3 * primary)
+    # Rebound and assist rates only set each player's share of his team's boards and assists
+    # (the simulator deals team totals out); their absolute level does not move team totals.
+    orb36 = np.array([0.8, 1.5, 3.4])[kind] * np.exp(rng.normal(0, 0.25, n))
+    drb36 = np.array([4.3, 5.6, 9.2])[kind] * np.exp(rng.normal(0, 0.2, n))
+    ast36 = np.array([5.1, 2.8, 2.1])[kind] * np.exp(rng.normal(0, 0.3, n)) * (1 + 0.3 * primary)
     stl36 = 1.1 * np.exp(rng.normal(0, 0.25, n))
     blk36 = np.array([0.3, 0.6, 1.5])[kind] * np.exp(rng.normal(0, 0.3, n))
     tov36 = 0.09 * fga36 + 0.22 * ast36

@@ -6,9 +6,11 @@ and the overtime passes (a handful).
 
 The order mirrors a real night: availability (injuries, rest) is known at tip-off and goes into
 `truth`; then the coach decides who of the deep bench plays, the game's flow decides whether
-it is a blowout (starters sit, garbage time for the bench), the team's shots are shared among
-its players (so team-mates' points are negatively correlated, as in real box scores), ties go
-to overtime, and plus-minus is split so a team's sum is five times its margin.
+it is a blowout (starters sit and their remaining shots go to the bench), the team's shots are
+shared among its players (so team-mates' points are negatively correlated, as in real box
+scores), ties go to overtime, rebounds are dealt out of the game's misses and assists out of
+made baskets (so team totals stay where real ones are, with no 80-rebound nights), and
+plus-minus is split so a team's sum is five times its margin.
 """
 
 from __future__ import annotations
@@ -26,6 +28,17 @@ _MARGIN_SD = 14.0
 _MAX_MINUTES = 44.0
 _SECOND_CHANCE = 0.27
 _OT_MINUTES = 1.007  # about 6% of games add 5 minutes to 48
+# Rebounds come from misses: the last free throw of a trip is live about half the time, and about
+# one live miss in eight goes out of bounds or to the team (credited to nobody).
+_FT_LIVE = 0.5
+_CREDITED = 0.88
+# Game-to-game noise on a player's share of his team's shots / rebounds / assists (gamma shape:
+# larger is steadier). Shots are already multinomial, so their share needs little extra noise;
+# rebounds and assists end up near 1.2-1.3x Poisson around the truth, as real players' do.
+_SHOT_SHAPE = 200.0
+_SHARE_SHAPE = 40.0
+_MAX_AST_RATE = 0.8  # assisted share of made baskets, whatever the passers' rates say
+_MAX_FGA36 = 25.0  # expected shots per 36 minutes, however many team-mates sit
 _RUBBER_BAND = 0.22  # share of the margin's surprise each side gives back
 _INJURIES = (
     "Left Ankle Sprain", "Right Ankle Sprain", "Right Knee Soreness", "Left Hamstring Strain",
@@ -88,6 +101,59 @@ def _take(rng: np.random.Generator, n: np.ndarray, pool: np.ndarray) -> np.ndarr
     share[..., -1] = np.maximum(1.0 - share[..., :-1].sum(axis=-1), 0.0)
     n = np.where(tot[..., 0] > 0, np.minimum(n, tot[..., 0]), 0).astype(np.int64)
     return np.minimum(rng.multinomial(n, share), pool)
+
+
+def _cap_usage(usage: np.ndarray, minutes: np.ndarray, team_fga: np.ndarray) -> np.ndarray:
+    """Shot volume per game, capped: with team-mates out a star shoots more, but only so far.
+
+    A team's shots are shared by minutes x volume; without a cap, a night with two starters out
+    hands a star 30+ expected shots. Capped players' excess goes to the others.
+    """
+    capped = usage
+    for _ in range(4):
+        total = (minutes * capped).sum(axis=-1, keepdims=True)
+        capped = np.minimum(capped, _MAX_FGA36 / 36.0 * total / team_fga[..., None])
+    return capped
+
+
+def _offensive_share(orb_w: np.ndarray, drb_w: np.ndarray) -> np.ndarray:
+    """Share of a side's own misses it rebounds: its crashers against the other side's boxers."""
+    off = orb_w.sum(axis=-1)
+    return off / np.maximum(off + drb_w.sum(axis=-1)[:, ::-1], 1e-9)
+
+
+def _split(total: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Expected share of a team total per player, in proportion to `weight` (last axis)."""
+    tot = weight.sum(axis=-1, keepdims=True)
+    return total[..., None] * weight / np.maximum(tot, 1e-9)
+
+
+def _share(rng: np.random.Generator, n: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Deal `n` (a team total) out to players in proportion to `weight` (zero weight: none)."""
+    tot = weight.sum(axis=-1, keepdims=True)
+    share = weight / np.where(tot > 0, tot, 1.0)
+    share[..., -1] = np.maximum(1.0 - share[..., :-1].sum(axis=-1), 0.0)
+    return rng.multinomial(np.where(tot[..., 0] > 0, n, 0).astype(np.int64), share)
+
+
+def _thin(
+    rng: np.random.Generator, shots: dict[str, np.ndarray], keep: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Keep each attempt with probability `keep` (made and missed alike): a shorter night."""
+    fg3m = rng.binomial(shots["fg3m"], keep)
+    fg3x = rng.binomial(shots["fg3a"] - shots["fg3m"], keep)
+    fg2m = rng.binomial(shots["fgm"] - shots["fg3m"], keep)
+    fg2x = rng.binomial(shots["fga"] - shots["fg3a"] - (shots["fgm"] - shots["fg3m"]), keep)
+    ftm = rng.binomial(shots["ftm"], keep)
+    ftx = rng.binomial(shots["fta"] - shots["ftm"], keep)
+    return {
+        "fga": fg3m + fg3x + fg2m + fg2x,
+        "fg3a": fg3m + fg3x,
+        "fgm": fg2m + fg3m,
+        "fg3m": fg3m,
+        "fta": ftm + ftx,
+        "ftm": ftm,
+    }
 
 
 def _rubber_band(
@@ -245,38 +311,45 @@ def simulate(
         - norm_cdf((_BLOWOUT - d_margin) / _MARGIN_SD)
         + norm_cdf((-_BLOWOUT - d_margin) / _MARGIN_SD)
     )
-    # Starters score before a blowout benches them: their shots follow the minutes before the cut.
-    shoot_min = np.minimum(
-        (exp_min + np.where(avail & (avail_rank >= 7), 2.0 * p_blow[:, None, None], 0.0))
-        * _OT_MINUTES,
-        _MAX_MINUTES,
-    )
+    # A blowout benches the starters for the last minutes and hands their shots to the bench:
+    # shots follow minutes, so the expected cut shows in the starters' points too.
     exp_min = np.where(avail_rank < 5, exp_min * (1 - 0.2 * p_blow[:, None, None]), exp_min)
     # Garbage time in expected blowouts for the end of the bench; overtime for everyone.
     garbage_min = np.where(avail & (avail_rank >= 7), 5.0 * p_blow[:, None, None], 0.0)
     exp_min = np.minimum((exp_min + garbage_min) * _OT_MINUTES, _MAX_MINUTES)
 
     # A team's shots are shared by minutes x volume x form; efficiency carries team quality.
-    usage = prm["fga36"][pidx] * np.exp(f_score)
     team_fga = TEAM_FGA * ctx_att
-    uw = shoot_min * usage
+    usage = _cap_usage(prm["fga36"][pidx] * np.exp(f_score), exp_min, team_fga)
+    uw = exp_min * usage
     exp_fga = team_fga[:, :, None] * uw / uw.sum(axis=-1, keepdims=True)
     eff = (ctx_eff * roster.team_strength["eff"][team_of])[:, :, None] * np.exp(0.25 * f_score)
     s3, ftr, pft = prm["s3"][pidx], prm["ftr"][pidx], prm["pft"][pidx]
     p2e = np.clip(prm["p2"][pidx] * eff, 0.25, 0.8)
     p3e = np.clip(prm["p3"][pidx] * eff, 0.1, 0.6)
     pts_per_fga = (1 - s3) * 2 * p2e + s3 * 3 * p3e + ftr * pft
-    reb_pm = (prm["orb36"][pidx] + prm["drb36"][pidx]) / 36.0 * pace_g[:, None, None]
     ast_pm = prm["ast36"][pidx] / 36.0 * ctx_att[:, :, None] * np.exp(0.5 * f_score)
     exp_pts = exp_fga * pts_per_fga
     exp_fg3m = exp_fga * s3 * p3e
-    exp_reb = exp_min * reb_pm
-    exp_ast = exp_min * ast_pm
     team_exp = np.where(valid, exp_pts, 0.0).sum(axis=-1)
+    # Rebounds and assists are shares of team totals (misses, made baskets), so the truth is the
+    # expected pool times the player's expected share of it.
+    exp_team_fgm = np.where(valid, exp_fga * ((1 - s3) * p2e + s3 * p3e), 0.0).sum(axis=-1)
+    exp_ft_miss = np.where(valid, ftr * exp_fga * (1 - pft), 0.0).sum(axis=-1)
+    exp_misses = team_fga - exp_team_fgm + _FT_LIVE * exp_ft_miss
+    orb_w = np.where(avail, prm["orb36"][pidx] * exp_min, 0.0)
+    drb_w = np.where(avail, prm["drb36"][pidx] * exp_min, 0.0)
+    p_off = _offensive_share(orb_w, drb_w)
+    exp_oreb = _CREDITED * exp_misses * p_off
+    exp_dreb = (_CREDITED * exp_misses * (1 - p_off))[:, ::-1]
+    exp_reb = _split(exp_oreb, orb_w) + _split(exp_dreb, drb_w)
+    exp_ast = np.where(valid, exp_min * ast_pm, 0.0)
+    ast_rate = np.minimum(exp_ast.sum(axis=-1) / exp_team_fgm, _MAX_AST_RATE)
+    exp_ast = _split(ast_rate * exp_team_fgm, exp_ast)
 
     # --- the game itself --------------------------------------------------------------------
     team_eff = rng.normal(0, 0.015, (n_games, 2))
-    pace_real = rng.normal(0, 0.04, n_games)
+    pace_real = rng.normal(0, 0.025, n_games)
     active = avail & (rng.random(valid.shape) < p_play)
     act_rank = _rank_among(active)
     w = (0.5 * bmin + 0.5 * PROFILE[act_rank]) * np.exp(0.25 * f_min) * b2b_cut
@@ -302,24 +375,24 @@ def simulate(
         second = _SECOND_CHANCE * (exp_share * miss_rate).sum(axis=-1)
         n_first = n_mean / (1 + second)
         first = _shots(
-            np.rint(n_first * (1 + pace_real[:, None]) + rng.normal(0, 2, n_mean.shape)), weight
+            np.rint(n_first * (1 + pace_real[:, None]) + rng.normal(0, 1.5, n_mean.shape)), weight
         )
         misses = (first["fga"] - first["fgm"]).sum(axis=-1)
         extra = _shots(rng.binomial(misses, _SECOND_CHANCE), weight)
         out = {k: first[k] + extra[k] for k in first}
-        lam_fta = ftr * n_mean[:, :, None] * exp_share * rng.gamma(6.0, 1 / 6.0, weight.shape)
+        lam_fta = ftr * n_mean[:, :, None] * exp_share * rng.gamma(10.0, 1 / 10.0, weight.shape)
         out["fta"] = rng.poisson(lam_fta)
         out["ftm"] = rng.binomial(out["fta"], pft)
         return out
 
     def _shots(n_fga: np.ndarray, weight: np.ndarray) -> dict[str, np.ndarray]:
-        share = weight * rng.gamma(30.0, 1 / 30.0, weight.shape)
+        share = weight * rng.gamma(_SHOT_SHAPE, 1 / _SHOT_SHAPE, weight.shape)
         tot = share.sum(axis=-1, keepdims=True)
         n_fga = np.where(tot[..., 0] > 0, np.maximum(n_fga, 0), 0).astype(np.int64)
         share = share / np.where(tot > 0, tot, 1.0)
         share[..., -1] = np.maximum(1.0 - share[..., :-1].sum(axis=-1), 0.0)
         fga = rng.multinomial(n_fga, share)
-        mix = np.clip(s3 * np.exp(rng.normal(0, 0.15, weight.shape)), 0.0, 0.95)
+        mix = np.clip(s3 * np.exp(rng.normal(0, 0.12, weight.shape)), 0.0, 0.95)
         fg3a = rng.binomial(fga, mix)
         fg3m = rng.binomial(fg3a, p3r)
         fg2m = rng.binomial(fga - fg3a, p2r)
@@ -334,9 +407,9 @@ def simulate(
     pts_team = team_points(shots)
     shots = _rubber_band(rng, shots, pts_team, team_exp)
     pts_team = team_points(shots)
-    # Blowouts: once a game is decided the starters sit. Part of their time goes to the end of
-    # the bench, including garbage-time players who would otherwise not have played; what the
-    # starters scored stays theirs (they scored it before sitting down).
+    # Blowouts: once a game is decided the starters sit. Their time goes to the end of the bench,
+    # including garbage-time players who would otherwise not have played, and so do the shots
+    # they would have taken in it: the team's possessions do not grow because the bench is in.
     blowout = np.abs(pts_team[:, 0] - pts_team[:, 1]) >= _BLOWOUT
     bo = blowout[:, None, None]
     garbage = bo & avail & ~active & (rng.random(valid.shape) < 0.85)
@@ -350,11 +423,11 @@ def simulate(
     seconds = np.where(
         bo, _largest_remainder(new_secs, np.full((n_games, 2), 14_400), active), seconds
     )
-    if garbage.any():
-        late_n = (np.where(garbage, seconds, 0).sum(axis=-1) / 14_400.0) * team_fga
-        late = shoot(np.where(garbage, seconds, 0), garbage, late_n)
-        for k in shots:
-            shots[k] = shots[k] + late[k]
+    if blowout.any():
+        kept = _thin(rng, shots, 1.0 - cut)
+        handed = (shots["fga"] - kept["fga"]).sum(axis=-1).astype(float)
+        late = shoot(np.where(takers, take, 0.0), takers, handed)
+        shots = {k: kept[k] + late[k] for k in shots}
         pts_team = team_points(shots)
     # Close games get tied late far more often than chance (fouling, last shots): the trailing
     # team's go-to player makes the free throws that send some of them to overtime.
@@ -385,15 +458,26 @@ def simulate(
         tied = pts_team[:, 0] == pts_team[:, 1]
 
     mins = seconds / 60.0
-    g6 = rng.gamma(6.0, 1 / 6.0, (5, *valid.shape))
-    oreb = rng.poisson(prm["orb36"][pidx] / 36.0 * mins * pace_g[:, None, None] * g6[0])
-    dreb = rng.poisson(prm["drb36"][pidx] / 36.0 * mins * pace_g[:, None, None] * g6[1])
-    ast = rng.poisson(ast_pm * mins * g6[2])
-    team_fgm = shots["fgm"].sum(axis=-1, keepdims=True)
-    ast = np.minimum(ast, np.maximum(team_fgm - shots["fgm"], 0))
+    noise = rng.gamma(_SHARE_SHAPE, 1 / _SHARE_SHAPE, (5, *valid.shape))
+    # Rebounds: every live miss of the game is a rebound chance, credited or not; the two teams'
+    # rebounders on the floor compete for it, then the team's haul is shared among them.
+    misses = (shots["fga"] - shots["fgm"]).sum(axis=-1)
+    misses += rng.binomial((shots["fta"] - shots["ftm"]).sum(axis=-1), _FT_LIVE)
+    orb_w = np.where(active, prm["orb36"][pidx] * mins * noise[0], 0.0)
+    drb_w = np.where(active, prm["drb36"][pidx] * mins * noise[1], 0.0)
+    credited = rng.binomial(misses, _CREDITED)
+    oreb_team = rng.binomial(credited, _offensive_share(orb_w, drb_w))
+    dreb_team = (credited - oreb_team)[:, ::-1]
+    oreb = _share(rng, oreb_team, orb_w)
+    dreb = _share(rng, dreb_team, drb_w)
+    # Assists: a share of the team's made baskets, never on a player's own basket.
+    team_fgm = shots["fgm"].sum(axis=-1)
+    ast_w = np.where(active, ast_pm * mins * noise[2], 0.0)
+    ast = _share(rng, rng.binomial(team_fgm, ast_rate), ast_w)
+    ast = np.minimum(ast, np.maximum(team_fgm[:, :, None] - shots["fgm"], 0))
     stl = rng.poisson(prm["stl36"][pidx] / 36.0 * mins)
-    blk = rng.poisson(prm["blk36"][pidx] / 36.0 * mins * g6[3])
-    tov = rng.poisson(prm["tov36"][pidx] / 36.0 * mins * np.exp(0.5 * f_score) * g6[4])
+    blk = rng.poisson(prm["blk36"][pidx] / 36.0 * mins * noise[3])
+    tov = rng.poisson(prm["tov36"][pidx] / 36.0 * mins * np.exp(0.5 * f_score) * noise[4])
     pf = np.minimum(rng.poisson(prm["pf36"][pidx] / 36.0 * mins), 6)
     pts = 2 * shots["fgm"] + shots["fg3m"] + shots["ftm"]
 

@@ -17,7 +17,6 @@ from sandbox.apis.common import (
     ApiResponse,
     Route,
     eastern_date,
-    html_error,
     iso_ms_z,
     iso_z,
     stable_int,
@@ -81,15 +80,10 @@ class BalldontlieApi(ApiModule):
     def not_found(self, request: ApiRequest) -> ApiResponse:
         return bdl_error(404, "Not Found")
 
-    def fault_response(self, kind: str, params: dict[str, Any], request: ApiRequest) -> ApiResponse:
-        if kind == "rate_limit":
-            response = bdl_error(429, "Too many requests. Please slow down.")
-            if params.get("retry_after") is not None:
-                response.headers["Retry-After"] = str(params["retry_after"])
-            return response
-        status = int(params["status"])
-        if status != 500:
-            return html_error(status)
+    def rate_limited(self) -> ApiResponse:
+        return bdl_error(429, "Too many requests. Please slow down.")
+
+    def internal_error(self) -> ApiResponse:
         return bdl_error(500, "Internal Server Error")
 
     # --- request checks ---------------------------------------------------------------------------

@@ -147,8 +147,26 @@ class ApiModule:
     def not_found(self, request: ApiRequest) -> ApiResponse:
         raise NotImplementedError
 
-    def fault_response(self, kind: str, params: dict[str, Any], request: ApiRequest) -> ApiResponse:
+    def rate_limited(self) -> ApiResponse:
+        """This API's own 429 body."""
         raise NotImplementedError
+
+    def internal_error(self) -> ApiResponse:
+        """This API's own 500 body (502/503 come from the gateway in front of it, as HTML)."""
+        raise NotImplementedError
+
+    def fault_response(self, kind: str, params: dict[str, Any], request: ApiRequest) -> ApiResponse:
+        """The answer to a short-circuit fault, in this API's shape."""
+        if kind == "rate_limit":
+            response = self.rate_limited()
+            # the real APIs may or may not say when to come back
+            if params.get("retry_after") is not None:
+                response.headers["Retry-After"] = str(params["retry_after"])
+            return response
+        if kind == "server_error":
+            status = int(params["status"])
+            return self.internal_error() if status == 500 else html_error(status)
+        raise ValueError(f"sandbox {self.name} API: fault {kind!r} has no response of its own")
 
     def finalize(self, request: ApiRequest, response: ApiResponse) -> ApiResponse:
         """Last touch on every response of this API (the Odds API adds its quota headers)."""

@@ -20,7 +20,6 @@ from sandbox.apis.common import (
     ApiResponse,
     Route,
     eastern_date,
-    html_error,
     iso_minute_z,
     stable_int,
 )
@@ -135,15 +134,10 @@ class EspnApi(ApiModule):
     def not_found(self, request: ApiRequest) -> ApiResponse:
         return espn_error(404, "Not Found")
 
-    def fault_response(self, kind: str, params: dict[str, Any], request: ApiRequest) -> ApiResponse:
-        if kind == "rate_limit":
-            response = espn_error(429, "Too Many Requests")
-            if params.get("retry_after") is not None:
-                response.headers["Retry-After"] = str(params["retry_after"])
-            return response
-        status = int(params["status"])
-        if status != 500:
-            return html_error(status)
+    def rate_limited(self) -> ApiResponse:
+        return espn_error(429, "Too Many Requests")
+
+    def internal_error(self) -> ApiResponse:
         return espn_error(500, "Internal Server Error")
 
     # --- rendering: teams, status -----------------------------------------------------------------

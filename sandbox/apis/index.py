@@ -9,6 +9,7 @@ is defined here, on the server's side.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import threading
 import weakref
@@ -24,6 +25,9 @@ _STAT_ID_BASE = 20_000_000
 _REGULATION_SECONDS = 4 * 12 * 60
 _QUARTER_SECONDS = 12 * 60
 _OVERTIME_SECONDS = 5 * 60
+# Gamma shape of each game minute's share of a side's points: runs and droughts, so a live score
+# wanders about the straight line to the final (a halftime score says the final to +-10 or so).
+_SCORING_SHAPE = 3.0
 
 
 def _py(value: Any) -> Any:
@@ -139,8 +143,8 @@ def progress(game: GameRec, now: datetime) -> Progress:
     """Scores and clock at `now`; the final score only once the game is final.
 
     In-game, the clock runs linearly from tip-off to `final_at` over regulation then overtime, and
-    the running score is the final score scaled by the elapsed share (rounded down, so it never
-    shows the final before the end).
+    each side's running score follows its own scoring path (see `_scoring_path`) to the final,
+    rounded down so it never shows the final before the end.
     """
     phase = game.phase(now)
     if phase == "pre":
@@ -158,13 +162,31 @@ def progress(game: GameRec, now: datetime) -> Progress:
         period = 5 + int(extra // _OVERTIME_SECONDS)
         clock = _OVERTIME_SECONDS - (extra % _OVERTIME_SECONDS)
     period = min(period, game.periods)
+    path = _scoring_path(game.game_key, total // 60)
+    minute = elapsed / 60.0
+    done_home = float(np.interp(minute, np.arange(path.shape[1]), path[0]))
+    done_away = float(np.interp(minute, np.arange(path.shape[1]), path[1]))
     return Progress(
         "in",
         period,
         clock,
-        math.floor(game.home_score * share),
-        math.floor(game.away_score * share),
+        min(math.floor(game.home_score * done_home), game.home_score - 1),
+        min(math.floor(game.away_score * done_away), game.away_score - 1),
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _scoring_path(game_key: int, minutes: int) -> np.ndarray:
+    """Each side's cumulative share of its final score after each game minute (0 .. 1).
+
+    A live score that is the final scaled by the clock would hand anyone the result mid-game (a
+    leak of the future); a path with runs and droughts, seeded by the game alone, tells as much
+    as a real live score does.
+    """
+    rng = np.random.default_rng([int(game_key), minutes, 0x5C0E])
+    weights = rng.gamma(_SCORING_SHAPE, 1.0, (2, minutes))
+    path = np.cumsum(weights, axis=1) / weights.sum(axis=1, keepdims=True)
+    return np.concatenate([np.zeros((2, 1)), path], axis=1)
 
 
 @dataclass(slots=True)

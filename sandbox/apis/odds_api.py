@@ -26,7 +26,6 @@ from sandbox.apis.common import (
     ApiResponse,
     Route,
     floor_to,
-    html_error,
     iso_z,
     parse_utc,
     stable_int,
@@ -168,16 +167,17 @@ class OddsApi(ApiModule):
     def not_found(self, request: ApiRequest) -> ApiResponse:
         return odds_error(404, "NOT_FOUND", f"Resource not found: {request.path}")
 
+    def rate_limited(self) -> ApiResponse:
+        return odds_error(
+            429,
+            "EXCEEDED_FREQ_LIMIT",
+            "Requests are being sent too frequently. Try spacing out requests.",
+        )
+
+    def internal_error(self) -> ApiResponse:
+        return odds_error(500, "INTERNAL_ERROR", "Internal server error. Please try again later.")
+
     def fault_response(self, kind: str, params: dict[str, Any], request: ApiRequest) -> ApiResponse:
-        if kind == "rate_limit":
-            response = odds_error(
-                429,
-                "EXCEEDED_FREQ_LIMIT",
-                "Requests are being sent too frequently. Try spacing out requests.",
-            )
-            if params.get("retry_after") is not None:
-                response.headers["Retry-After"] = str(params["retry_after"])
-            return response
         if kind == "quota_exhausted":
             # the account looks spent for this call only; the ledger itself is left alone
             response = self._out_of_credits()
@@ -189,10 +189,7 @@ class OddsApi(ApiModule):
                 }
             )
             return response
-        status = int(params["status"])
-        if status != 500:
-            return html_error(status)
-        return odds_error(500, "INTERNAL_ERROR", "Internal server error. Please try again later.")
+        return super().fault_response(kind, params, request)
 
     def finalize(self, request: ApiRequest, response: ApiResponse) -> ApiResponse:
         # a wrong or missing key has no account behind it, so no quota headers

@@ -7,6 +7,10 @@ import time
 import pytest
 import requests
 
+from sandbox.apis.balldontlie import BalldontlieApi
+from sandbox.apis.common import ApiRequest
+from sandbox.apis.espn import EspnApi
+from sandbox.apis.index import index_for
 from sandbox.faults import (
     FaultInjector,
     apply_record_fault,
@@ -379,3 +383,12 @@ def test_record_faults_skip_records_without_the_field():
     assert body == {"data": [{"pts": 1}, {"pts": 2}]}
     gone = injector.inject("missing_field", "bdl.stats", field="nope")
     assert apply_record_fault("bdl.stats", gone, body) == 0
+
+
+def test_only_short_circuit_faults_have_a_response_of_their_own(sandbox_league):
+    index = index_for(sandbox_league)
+    request = ApiRequest("GET", "/v1/games", {}, {}, sandbox_league.games["tipoff_at"].iloc[0])
+    for api in (BalldontlieApi(index, "key"), EspnApi(index)):
+        assert api.fault_response("server_error", {"status": 503}, request).status == 503
+        with pytest.raises(ValueError, match=f"sandbox {api.name} API: fault 'slow'"):
+            api.fault_response("slow", {"seconds": 1}, request)

@@ -6,6 +6,7 @@ it is generated (or read from the disk cache) once per test session.
 
 from __future__ import annotations
 
+import ast
 import csv
 import datetime as dt
 import logging
@@ -143,6 +144,16 @@ def test_player_ids_are_unique_per_source(sandbox_league: League) -> None:
     assert all(isinstance(v, str) and v.isdigit() for v in players["espn_id"])
     assert str(players["draft_year"].dtype) == "Int64"
     assert players["draft_year"].isna().any()
+
+
+def test_quotes_have_one_row_per_snapshot(sandbox_league: League) -> None:
+    """A book quotes a player's market once per snapshot: two rows with one timestamp would make
+    "the line at time t" ambiguous downstream."""
+    props = sandbox_league.props
+    keys = ["game_key", "bookmaker_key", "market", "player_key", "snapshot_at"]
+    assert not props.duplicated(keys).any()
+    lines = sandbox_league.game_lines
+    assert not lines.duplicated(["game_key", "bookmaker_key", "snapshot_at"]).any()
 
 
 def test_bookmakers_are_the_odds_api_keys(sandbox_league: League) -> None:
@@ -320,13 +331,7 @@ def test_cache_written_then_read(
         return mini
 
     monkeypatch.setattr(league_mod, "generate_league", fake_generate)
-    stale = tmp_path / f"league-{DEFAULT_SEASON}-{DEFAULT_SEED}-v0-old.pkl"
-    other_seed = tmp_path / f"league-{DEFAULT_SEASON}-1-v0-old.pkl"
-    stale.write_bytes(b"old")
-    other_seed.write_bytes(b"old")
     first = build_league(DEFAULT_SEED, DEFAULT_SEASON)
-    assert not stale.exists(), "a cache from older code is pruned when the new one is written"
-    assert other_seed.exists()
     assert calls == [(DEFAULT_SEED, DEFAULT_SEASON)]
     assert cache_path().exists()
     assert not list(tmp_path.glob("*.tmp"))
@@ -357,6 +362,67 @@ def test_corrupt_cache_is_regenerated(
     assert "unreadable" in caplog.text
     assert got.fingerprint() == mini.fingerprint()
     assert build_league().fingerprint() == mini.fingerprint()
+
+
+def test_cache_stays_bounded(
+    sandbox_league: League, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    mini = _mini_league(sandbox_league, 2)
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    monkeypatch.setattr(league_mod, "generate_league", lambda seed, season: mini)
+    old_code = [tmp_path / f"league-{DEFAULT_SEASON}-{s}-v0-old.pkl" for s in (DEFAULT_SEED, 1)]
+    debris = tmp_path / "league-2025-1-vX.pklab12cd.tmp"
+    busy = tmp_path / "league-2025-2-vX.pklef34gh.tmp"
+    for path in (*old_code, debris, busy):
+        path.write_bytes(b"old")
+    base = debris.stat().st_mtime
+    os.utime(debris, (base - 2 * 3600, base - 2 * 3600))
+    # More seasons of the current code than the cache keeps, the oldest used longest ago.
+    seeds = list(range(100, 100 + league_mod.KEEP_CACHED + 1))
+    for age, seed in enumerate(reversed(seeds)):
+        build_league(seed, DEFAULT_SEASON)
+        when = base + 1000 - age
+        os.utime(cache_path(seed, DEFAULT_SEASON), (when, when))
+    build_league(DEFAULT_SEED, DEFAULT_SEASON)
+    assert not any(p.exists() for p in old_code), "seasons cached by older code are dropped"
+    assert not debris.exists(), "a temp file left by a crashed writer is dropped"
+    assert busy.exists(), "a fresh temp file may belong to a writer at work"
+    kept = sorted(tmp_path.glob("league-*.pkl"))
+    assert len(kept) == league_mod.KEEP_CACHED
+    assert cache_path(DEFAULT_SEED, DEFAULT_SEASON) in kept
+    assert cache_path(seeds[-1], DEFAULT_SEASON) in kept, "the most recently used stays"
+    assert cache_path(seeds[0], DEFAULT_SEASON) not in kept, "the least recently used goes"
+
+
+def test_cache_digest_covers_every_module_the_generator_imports() -> None:
+    """A generator module left out of the digest would let an edited simulator serve a stale
+    cache, and the cross-process same-bytes test would then fail for no visible reason."""
+    reached, todo = set(), ["league"]
+    while todo:
+        name = todo.pop()
+        if name in reached:
+            continue
+        reached.add(name)
+        tree = ast.parse((REPO / "sandbox" / f"{name}.py").read_text())
+        todo.extend(
+            node.module.removeprefix("sandbox.")
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sandbox.")
+        )
+    assert {f"{name}.py" for name in reached} <= set(league_mod._GENERATOR_MODULES)
+    assert len(reached) >= 6  # league, markets, names, roster, schedule, simulate, teams
+
+
+def test_cache_version_tracks_numpy_and_pandas(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = code_version()
+    league_mod.code_version.cache_clear()
+    monkeypatch.setattr(pd, "__version__", pd.__version__ + "+other")
+    try:
+        assert code_version() != before, "a cache pickled by another pandas must not be reused"
+    finally:
+        monkeypatch.undo()
+        league_mod.code_version.cache_clear()
+    assert code_version() == before
 
 
 def test_cache_header_mismatch_is_rejected(
@@ -396,16 +462,43 @@ def test_different_seed_differs(sandbox_league: League) -> None:
     assert len(other.games) == len(sandbox_league.games)
 
 
-def test_fingerprint_independent_of_python_hash_seed(sandbox_league: League) -> None:
-    code = (
-        "from sandbox.league import generate_league;"
-        f"print(generate_league({DEFAULT_SEED}, {DEFAULT_SEASON}).fingerprint())"
-    )
-    env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == sandbox_league.fingerprint()
+_BUILD_IN_CHILD = """
+import sandbox.league as league
+generated = []
+generate = league.generate_league
+league.generate_league = lambda *args: generated.append(args) or generate(*args)
+built = league.build_league({seed}, {season})
+print(built.fingerprint(), len(generated))
+"""
+
+
+def test_concurrent_builds_share_one_cache_and_match_across_hash_seeds(
+    sandbox_league: League, tmp_path: Path
+) -> None:
+    """Two processes missing the cache at once, under different PYTHONHASHSEEDs: one generates,
+    the other waits for it and reads its file; both hold the session's league, byte for byte."""
+    code = _BUILD_IN_CHILD.format(seed=DEFAULT_SEED, season=DEFAULT_SEASON)
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            env={**os.environ, CACHE_ENV: str(tmp_path), "PYTHONHASHSEED": hash_seed},
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for hash_seed in ("1", "12345")
+    ]
+    results = []
+    for child in children:
+        out, err = child.communicate(timeout=120)
+        assert child.returncode == 0, err
+        fingerprint, generated = out.split()
+        results.append((fingerprint, int(generated)))
+    assert {f for f, _ in results} == {sandbox_league.fingerprint()}
+    assert sum(n for _, n in results) == 1, "the second builder must read the first one's file"
+    assert [p.name for p in tmp_path.glob("league-*")] == [cache_path().name]
+    assert not list(tmp_path.glob("*.tmp"))
 
 
 # --- names --------------------------------------------------------------------------------------

@@ -119,6 +119,86 @@ def test_blowouts_cut_starter_minutes(sandbox_league: League, played: pd.DataFra
     mins_close = starters[starters["game_key"].isin(close)]["seconds_played"].mean() / 60
     assert len(big) >= 20
     assert mins_big < mins_close - 2
+    # ... and their shots go with the minutes: starters score less in blowouts, not faster
+    pts_big = starters[starters["game_key"].isin(big)]["pts"].mean()
+    pts_close = starters[starters["game_key"].isin(close)]["pts"].mean()
+    assert pts_big < pts_close - 1.5
+
+
+# --- tails: the nights a box-score reader would call impossible ---------------------------------
+
+
+def test_team_score_tails(sandbox_league: League) -> None:
+    """Real team scores run about 114 +- 12.5 and a season has 2,460 of them, so its extremes sit
+    near 3.5 sd out: a night or two near 70, a few in the 150s. A 62-point game or 170 points in
+    regulation is a broken simulator, not a cold night."""
+    games = sandbox_league.games
+    scores = np.sort(np.r_[games["home_score"], games["away_score"]])
+    regulation = games[games["periods"] == 4]
+    in_regulation = np.sort(np.r_[regulation["home_score"], regulation["away_score"]])
+    # a single extreme is noisy, the third one much less: test both, the third more tightly
+    assert scores[0] >= 63
+    assert scores[2] >= 68
+    assert in_regulation[-1] <= 165
+    assert in_regulation[-3] <= 160
+    assert scores[-1] <= 175  # overtime periods add about ten points each
+    assert (scores < 80).mean() <= 0.01
+    assert (scores > 150).mean() <= 0.01
+
+
+def test_player_box_tails(played: pd.DataFrame) -> None:
+    """A season has a few 50-point nights and 20-rebound games, and no record-breaking ones."""
+    assert played["pts"].max() <= 75
+    assert played["fga"].max() <= 45
+    # single extremes are noisy, so the record-level bound is loose and the third best is tight
+    for column, record, third in (("reb", 34, 28), ("ast", 30, 24)):
+        values = np.sort(played[column].to_numpy())
+        assert values[-1] <= record, column
+        assert values[-3] <= third, column
+    assert 1 <= (played["pts"] >= 50).sum() <= 40
+    assert (played["reb"] >= 20).sum() >= 1
+    assert (played["ast"] >= 15).sum() >= 1
+
+
+def test_team_rebounds_and_assists_spread(sandbox_league: League) -> None:
+    """Rebounds come out of misses and assists out of made baskets, so team totals stay in the
+    real ranges (44 +- 6 boards, 27 +- 5 assists) and follow the shooting."""
+    totals = sandbox_league.box.groupby(["game_key", "team_key"])[
+        ["reb", "oreb", "ast", "fga", "fgm"]
+    ].sum()
+    assert 4 <= totals["reb"].std() <= 8.5
+    assert totals["reb"].min() >= 18
+    assert totals["reb"].max() <= 85
+    assert 0.18 <= totals["oreb"].sum() / totals["reb"].sum() <= 0.3
+    assert 0.5 <= totals["ast"].sum() / totals["fgm"].sum() <= 0.72
+    assert 3 <= totals["ast"].std() <= 7
+    assert totals["ast"].max() <= 52
+    per_game = totals.groupby("game_key").sum()
+    misses = per_game["fga"] - per_game["fgm"]
+    assert np.corrcoef(per_game["reb"], misses)[0, 1] >= 0.6
+
+
+def test_heavy_minutes_rarely_mean_an_empty_line(played: pd.DataFrame) -> None:
+    """Even a guard who rebounds little gets 4-5 boards in 36 minutes: a zero is a 1-in-50 night
+    at most, and a scoreless 30 minutes rarer still."""
+    minutes = played["seconds_played"] / 60
+    assert (played.loc[minutes >= 30, "reb"] == 0).mean() <= 0.02
+    assert (played.loc[minutes >= 36, "reb"] == 0).mean() <= 0.02
+    assert (played.loc[minutes >= 30, "pts"] == 0).mean() <= 0.005
+
+
+def test_nights_vary_like_real_players(sandbox_league: League) -> None:
+    """Around a sharp projection real rebounds and assists vary a little more than Poisson and
+    points about twice as much (baskets count 2 or 3); far wider and lines cannot be sharp."""
+    joined = sandbox_league.truth.merge(sandbox_league.box, on=["game_key", "player_key"])
+    regular = joined[~joined["did_not_play"] & (joined["exp_minutes"] >= 25)]
+    for expected, actual, low, high in (
+        ("exp_pts", "pts", 1.8, 3.2),
+        ("exp_reb", "reb", 1.0, 1.6),
+        ("exp_ast", "ast", 1.0, 1.6),
+    ):
+        spread = (regular[actual] - regular[expected]).var() / regular[expected].mean()
+        assert low <= spread <= high, (actual, spread)
 
 
 def test_back_to_backs_and_home_court_show(sandbox_league: League) -> None:
@@ -214,7 +294,8 @@ def test_scratched_players_lines_are_pulled_before_close(sandbox_league: League)
     last_pre = pre.groupby("game_key")["snapshot_at"].max().rename("last_pre")
     out = truth.loc[~truth["available"], ["game_key", "player_key"]]
     quoted = props.merge(out, on=["game_key", "player_key"]).join(last_pre, on="game_key")
-    # Real feeds carry lines for players ruled out late; they vanish before the close.
+    # Real feeds carry lines for players ruled out late; they vanish before the close. Most
+    # absences are the deep bench or known long injuries, so such lines are the exception.
     assert 20 <= quoted.groupby(["game_key", "player_key"]).ngroups <= 0.1 * len(out)
     assert (quoted["snapshot_at"] < quoted["last_pre"]).all()
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import requests
 from typer.testing import CliRunner
@@ -32,6 +33,17 @@ def test_help_lists_the_options():
     assert result.exit_code == 0
     for option in ("--seed", "--season", "--now", "--port", "--fault", "--host", "--quota"):
         assert option in result.output
+
+
+def test_write_truth_writes_the_file_and_serves_nothing(tmp_path, sandbox_league):
+    target = tmp_path / "truth" / "expectations.parquet"
+    result = CliRunner().invoke(app, ["--write-truth", str(target)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "written to" in result.output
+    assert "sandbox on" not in result.output
+    truth = pd.read_parquet(target)
+    assert len(truth) == len(sandbox_league.truth)
+    assert {"game_key", "player_key", "exp_pts", "game_date"} <= set(truth.columns)
 
 
 @pytest.mark.parametrize(
@@ -58,7 +70,7 @@ def cli_server(tmp_path_factory) -> Iterator[tuple[str, str]]:
         "PYTHONHASHSEED": "4242",
         "PYTHONUNBUFFERED": "1",
         "NBA_PROPS_SANDBOX_CACHE": str(tmp_path_factory.mktemp("league-cache")),
-        "COLUMNS": "200",
+        "COLUMNS": "80",  # what a pipe gets: the banner must not wrap a key over two lines
     }
     command = [sys.executable, "-m", "sandbox", "--port", "0", "--now", NOW,
                "--fault", "rate_limit:bdl.games:1:retry_after=3"]  # fmt: skip
@@ -97,8 +109,11 @@ def test_cli_prints_urls_and_keys_and_arms_faults(cli_server):
     assert f"{url}/odds-api" in banner
     assert f"{url}/balldontlie" in banner
     assert f"{url}/espn" in banner
-    assert "sandbox-odds-key" in banner
-    assert "sandbox-bdl-key" in banner
+    lines = banner.splitlines()
+    assert any(f"{url}/odds-api" in line and "apiKey=sandbox-odds-key" in line for line in lines)
+    assert any(
+        f"{url}/balldontlie" in line and "Authorization: sandbox-bdl-key" in line for line in lines
+    )
     headers = {"Authorization": "sandbox-bdl-key"}
     limited = requests.get(f"{url}/balldontlie/v1/games", headers=headers, timeout=TIMEOUT)
     assert limited.status_code == 429
@@ -149,8 +164,10 @@ def test_same_seed_same_bytes_across_processes(cli_server, sandbox, sandbox_leag
     sandbox.set_now(NOW)
     games = sandbox_league.games
     day = games[games["game_date"].astype(str) == "2026-01-15"]
-    # a game in progress at NOW still has a live event-odds endpoint
-    live = day[(day["tipoff_at"] <= NOW) & (day["final_at"] > NOW)].iloc[0]
+    # a game not yet final at NOW (in progress or still to come) has a live event-odds endpoint
+    running = day[day["final_at"] > NOW]
+    assert not running.empty, "NOW must fall before the end of some 2026-01-15 game"
+    live = running.iloc[0]
     finished = games[games["game_date"].astype(str) == "2026-01-14"].iloc[0]
     ids = {"odds": live["odds_event_id"], "espn": finished["espn_id"]}
     mine = _payloads(sandbox.url, ids)

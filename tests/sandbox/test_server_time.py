@@ -195,3 +195,29 @@ def test_nothing_after_now_is_visible(sandbox, sandbox_league):
         game_key = games.set_index("odds_event_id").loc[event_id, "game_key"]
         for book in response.json()["bookmakers"]:
             assert pd.Timestamp(book["markets"][0]["last_update"]) < closing[game_key]
+
+
+def test_live_scores_do_not_give_away_the_final(sandbox, sandbox_league):
+    """Mid-game a real score says the final only roughly; one scaled from the final by the clock
+    would hand a client the result before it exists."""
+    games = sandbox_league.games
+    day = games[games["game_date"].astype(str).isin(DAYS[:2])]
+    misses = []
+    for game in day.itertuples():
+        seen = []
+        for fraction in (0.25, 0.5, 0.75):
+            sandbox.set_now(game.tipoff_at + fraction * (game.final_at - game.tipoff_at))
+            row = requests.get(
+                f"{sandbox.balldontlie_url}/v1/games/{game.bdl_id}",
+                headers={"Authorization": sandbox.balldontlie_key},
+                timeout=TIMEOUT,
+            ).json()["data"]
+            seen.append((row["home_team_score"], row["visitor_team_score"]))
+            if fraction == 0.5:
+                misses.append(abs(2 * row["home_team_score"] - game.home_score))
+                misses.append(abs(2 * row["visitor_team_score"] - game.away_score))
+        assert seen == sorted(seen, key=lambda s: s[0]) == sorted(seen, key=lambda s: s[1])
+        assert all(h < game.home_score and a < game.away_score for h, a in seen)
+    assert len(misses) >= 20
+    # doubling a halftime score misses the final by several points, as it does in real games
+    assert sorted(misses)[len(misses) // 2] >= 3
