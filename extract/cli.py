@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from extract.config import SOURCES, ExtractConfig
 from extract.errors import ConfigError, ExtractError
@@ -33,16 +35,24 @@ console = Console(stderr=True)
 SANDBOX_QUOTA = 1_000_000
 
 
-def _setup_logging(verbose: bool) -> None:
-    """Plain timestamped lines on stderr (they say what, where and which run: `run=<id>`)."""
+@contextmanager
+def _logging(verbose: bool) -> Iterator[None]:
+    """Plain timestamped lines on stderr (they say what, where and which run: `run=<id>`).
+
+    The handler is removed afterwards: it is bound to this invocation's stderr.
+    """
     root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, "_nba_props", False)]:
-        root.removeHandler(old)  # bound to a stream of an earlier invocation
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    handler._nba_props = True  # type: ignore[attr-defined]
     root.addHandler(handler)
-    logging.getLogger("extract").setLevel(logging.INFO if verbose else logging.WARNING)
+    logger = logging.getLogger("extract")
+    level = logger.level
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def _parse_now(raw: str | None) -> datetime | None:
@@ -74,8 +84,15 @@ def dates_from(day: str | None, start: str | None, end: str | None) -> list[date
     raise ConfigError("give --date YYYY-MM-DD, or both --start and --end")
 
 
+def sandbox_clock(days: list[date]) -> datetime:
+    """Noon in New York on the last date asked for: the sandbox then shows what a real run that
+    morning would see (yesterday's finals, today's slate and lines), whichever date is asked."""
+    noon = datetime.combine(days[-1], time(12), tzinfo=ZoneInfo("America/New_York"))
+    return noon.astimezone(UTC)
+
+
 @contextmanager
-def upstream(config: ExtractConfig) -> Iterator[ExtractConfig]:
+def upstream(config: ExtractConfig, days: list[date]) -> Iterator[ExtractConfig]:
     """The configured APIs, or the sandbox started in-process when nothing is configured."""
     if config.has_upstream or config.replay_dir is not None:
         yield config
@@ -86,7 +103,7 @@ def upstream(config: ExtractConfig) -> Iterator[ExtractConfig]:
         "[dim]no API keys or base URLs configured: starting the sandbox on loopback[/]",
         soft_wrap=True,
     )
-    server = SandboxServer(now=config.now, quota=SANDBOX_QUOTA)
+    server = SandboxServer(now=config.now or sandbox_clock(days), quota=SANDBOX_QUOTA)
     with server:
         yield config.with_changes(
             odds_api_base_url=server.odds_api_url,
@@ -118,7 +135,9 @@ def _totals(report: RunReport) -> str:
 
 
 def _fail(exc: ExtractError, redactor: Redactor) -> typer.Exit:
-    console.print(f"[bold red]extract failed[/]: {redactor.text(str(exc))}", soft_wrap=True)
+    # plain Text: a message quoting upstream data ("[0, 75]", "dates[]") is not rich markup
+    message = Text.assemble(("extract failed", "bold red"), ": ", redactor.text(str(exc)))
+    console.print(message, soft_wrap=True, highlight=False)
     return typer.Exit(code=exc.exit_code)
 
 
@@ -129,7 +148,10 @@ _SOURCE = typer.Option("--source", help="only this source (repeatable)")
 _DESTINATION = typer.Option(help="duckdb or bigquery (default: from NBA_PROPS_TARGET)")
 _CAPTURE = typer.Option(help="keep every raw response in this folder")
 _REPLAY = typer.Option(help="serve responses from a --capture folder instead of the network")
-_NOW = typer.Option(help="the run's clock, ISO UTC (default: wall clock, or the sandbox's)")
+_NOW = typer.Option(
+    help="the run's clock, ISO UTC (default: the wall clock; on the sandbox, noon New York time"
+    " on the last date)"
+)
 _LOAD = typer.Option("--load/--no-load", help="--no-load stops after extract and normalize")
 _THRESHOLD = typer.Option(help="share of bad records tolerated (default 0: any fails)")
 _RETENTION = typer.Option(help="days raw responses stay in the landing folder")
@@ -155,39 +177,39 @@ def main(
     """Run a date: python -m extract --date 2026-01-15."""
     if ctx.invoked_subcommand is not None:
         return
-    _setup_logging(verbose)
     redactor = Redactor()
-    try:
-        config = ExtractConfig.from_env()
-        redactor = Redactor(config.secrets())
-        changes: dict[str, object] = {}
-        if destination is not None:
-            if destination not in ("duckdb", "bigquery"):
-                raise ConfigError(f"--destination {destination!r}: use duckdb or bigquery")
-            changes["target"] = destination
-        if capture is not None:
-            changes["capture_dir"] = capture.resolve()
-        if replay is not None:
-            changes["replay_dir"] = replay.resolve()
-        if now is not None:
-            changes["now"] = _parse_now(now)
-        if quarantine_threshold is not None:
-            changes["quarantine_threshold"] = quarantine_threshold
-        if retention_days is not None:
-            changes["landing_retention_days"] = retention_days
-        config = config.with_changes(**changes)
-        days = dates_from(day, start, end)
-        sources = tuple(source) if source else SOURCES
-        with upstream(config) as live, console.status("extracting") as status:
-            redactor = Redactor(live.secrets())
-            report = run_extract(live, days, sources=sources, load=load, step=status.update)
-    except ExtractError as exc:
-        raise _fail(exc, redactor) from None
+    with _logging(verbose):
+        try:
+            config = ExtractConfig.from_env()
+            redactor = Redactor(config.secrets())
+            changes: dict[str, object] = {}
+            if destination is not None:
+                if destination not in ("duckdb", "bigquery"):
+                    raise ConfigError(f"--destination {destination!r}: use duckdb or bigquery")
+                changes["target"] = destination
+            if capture is not None:
+                changes["capture_dir"] = capture.resolve()
+            if replay is not None:
+                changes["replay_dir"] = replay.resolve()
+            if now is not None:
+                changes["now"] = _parse_now(now)
+            if quarantine_threshold is not None:
+                changes["quarantine_threshold"] = quarantine_threshold
+            if retention_days is not None:
+                changes["landing_retention_days"] = retention_days
+            config = config.with_changes(**changes)
+            days = dates_from(day, start, end)
+            sources = tuple(source) if source else SOURCES
+            with upstream(config, days) as live, console.status("extracting") as status:
+                redactor = Redactor(live.secrets())
+                report = run_extract(live, days, sources=sources, load=load, step=status.update)
+        except ExtractError as exc:
+            raise _fail(exc, redactor) from None
     console.print(_summary(report))
     console.print(_totals(report), soft_wrap=True)
     for day_report in report.dates:
         for note in day_report.notes:
-            console.print(f"[yellow]note[/]: {note}", soft_wrap=True)
+            console.print(Text.assemble(("note", "yellow"), ": ", note), soft_wrap=True)
 
 
 @app.command("accept-schema")
@@ -198,18 +220,18 @@ def accept_schema_command(
     """Accept the schema change a failed run proposed, after showing its diff."""
     from extract.schema_tools import accept_schema
 
-    _setup_logging(False)
-    try:
-        config = ExtractConfig.from_env()
-        preview = accept_schema(config, source, write=False)
-        console.print(
-            preview.diff or "(no difference)", markup=False, highlight=False, soft_wrap=True
-        )
-        if not yes and not typer.confirm(f"write {preview.path}?"):
-            raise typer.Exit(code=1)
-        change = accept_schema(config, source)
-    except ExtractError as exc:
-        raise _fail(exc, Redactor()) from None
+    with _logging(False):
+        try:
+            config = ExtractConfig.from_env()
+            preview = accept_schema(config, source, write=False)
+            console.print(
+                preview.diff or "(no difference)", markup=False, highlight=False, soft_wrap=True
+            )
+            if not yes and not typer.confirm(f"write {preview.path}?"):
+                raise typer.Exit(code=1)
+            change = accept_schema(config, source)
+        except ExtractError as exc:
+            raise _fail(exc, Redactor()) from None
     console.print(
         f"accepted: {change.path} updated; review and commit it like code", soft_wrap=True
     )
@@ -224,13 +246,12 @@ def export_schemas_command(
     """(Re)write extract/schemas/ from what the APIs send for a date; review the diff."""
     from extract.schema_tools import export_schemas
 
-    _setup_logging(False)
     redactor = Redactor()
     try:
         config = ExtractConfig.from_env()
         if now is not None:
             config = config.with_changes(now=_parse_now(now))
-        with upstream(config) as live:
+        with _logging(False), upstream(config, [date.fromisoformat(day)]) as live:
             redactor = Redactor(live.secrets())
             changes = export_schemas(
                 live, date.fromisoformat(day), tuple(source) if source else SOURCES

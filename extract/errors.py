@@ -77,6 +77,12 @@ class ReplayMissError(ExtractError):
     exit_code = 6
 
 
+class RunLockedError(ExtractError):
+    """Another run (or another process) holds the warehouse or the pipelines folder."""
+
+    exit_code = 9
+
+
 @dataclass(frozen=True)
 class ColumnChange:
     """One difference between what arrived and the frozen schema of a table."""

@@ -37,7 +37,13 @@ from requests.hooks import default_hooks, dispatch_hook
 from requests.structures import CaseInsensitiveDict
 
 from extract.config import HttpSettings
-from extract.errors import ApiError, QuotaBudgetError, ReplayMissError, RetriesExhaustedError
+from extract.errors import (
+    ApiError,
+    ExtractError,
+    QuotaBudgetError,
+    ReplayMissError,
+    RetriesExhaustedError,
+)
 from extract.redact import SECRET_PARAMS, Redactor
 
 log = logging.getLogger("extract.http")
@@ -72,21 +78,25 @@ class RetryPolicy:
         )
 
 
+_NUMBER = re.compile(r"\s*-?\d+(\.\d+)?\s*")
+
+
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait per a `Retry-After` header (seconds or an HTTP date); None if absent."""
+    """Seconds to wait per a `Retry-After` header (seconds or an HTTP date).
+
+    None when the header is absent or unreadable: the caller then falls back to its own backoff,
+    which is what a client should do with a header it cannot use.
+    """
     if value is None or not value.strip():
         return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
+    if _NUMBER.fullmatch(value):
+        return max(0.0, float(value))
+    parsed = email.utils.parsedate_tz(value.strip())
+    if parsed is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
+    if parsed[9] is None:  # no zone given: HTTP dates are GMT
+        parsed = (*parsed[:9], 0)
+    when = datetime.fromtimestamp(email.utils.mktime_tz(parsed), UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
@@ -319,8 +329,7 @@ class QuotaTracker:
         return cost
 
     def observe(self, seq: int, endpoint: str, status: int, headers: Any, cost: int) -> None:
-        values = [_int_or_none(headers.get(h)) for h in ODDS_QUOTA_HEADERS]
-        remaining, used, last = values
+        remaining, used, last = (quota_header(headers, h, endpoint) for h in ODDS_QUOTA_HEADERS)
         if remaining is not None:
             self.remaining = remaining
         if used is not None:
@@ -330,13 +339,21 @@ class QuotaTracker:
         self.calls.append(QuotaCall(seq, endpoint, status, remaining, used, last, cost))
 
 
-def _int_or_none(value: str | None) -> int | None:
+def quota_header(headers: Any, name: str, endpoint: str) -> int | None:
+    """A quota header as an int; None when not sent (some error answers carry none).
+
+    A header that is there but not a number fails the run: the credit budget could not be
+    enforced.
+    """
+    value = headers.get(name)
     if value is None or str(value).strip() == "":
         return None
-    try:
-        return int(float(value))
-    except ValueError:
-        return None
+    if not _NUMBER.fullmatch(str(value)):
+        raise ExtractError(
+            f"odds_api {endpoint}: quota header {name}={str(value)[:40]!r} is not a number; "
+            "the credit budget cannot be enforced, so the run stops"
+        )
+    return int(float(value))
 
 
 # --- the session ---------------------------------------------------------------------------------

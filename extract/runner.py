@@ -13,6 +13,9 @@ nothing of that date reaches the warehouse and the next run does not silently fi
 pending. A failure inside step 4 itself (the warehouse refusing a write) can leave the sources
 loaded before it; each source's package is loaded atomically per table by dlt, and rerunning the
 date is safe because every table merges on its keys.
+
+A run holds the locks of extract/lock.py from start to end (and, loading into DuckDB, one
+connection to the file), so a second run cannot interleave with it.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from extract import balldontlie, espn, odds_api
 from extract.config import DATASETS, LOG_DATASET, SOURCES, ExtractConfig
 from extract.contracts import ColumnChange, Issues, TableDef, wire_type
 from extract.errors import ExtractError, SchemaDriftError
+from extract.lock import exclusive_run
 from extract.redact import redacted_logging
 from extract.runtime import RunContext
 
@@ -76,7 +80,8 @@ def quiet_dlt() -> None:
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 
-def destination_for(config: ExtractConfig) -> Any:
+def destination_for(config: ExtractConfig, warehouse: Any = None) -> Any:
+    """dlt's destination; a loading DuckDB run passes the connection it holds for the run."""
     if config.target == "bigquery":
         from dlt.destinations import bigquery
 
@@ -87,16 +92,20 @@ def destination_for(config: ExtractConfig) -> Any:
             kwargs["project_id"] = config.bigquery_project
         # credentials: Google's default chain (GOOGLE_APPLICATION_CREDENTIALS) or dlt's own config
         return bigquery(**kwargs)
+    if warehouse is not None:
+        return dlt.destinations.duckdb(warehouse)
     config.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     return dlt.destinations.duckdb(str(config.duckdb_path))
 
 
-def pipeline_for(config: ExtractConfig, name: str, dataset: str) -> dlt.Pipeline:
+def pipeline_for(
+    config: ExtractConfig, name: str, dataset: str, warehouse: Any = None
+) -> dlt.Pipeline:
     suffix = "" if config.target == "duckdb" else f"_{config.target}"
     return dlt.pipeline(
         pipeline_name=f"nba_props_{name}{suffix}",
         pipelines_dir=str(config.dlt_dir),
-        destination=destination_for(config),
+        destination=destination_for(config, warehouse),
         dataset_name=dataset,
     )
 
@@ -236,7 +245,7 @@ def run_day(
     started = time.monotonic()
     report = DateReport(day)
     ctx.issues = Issues(ctx.run_id, ctx.redactor)
-    pipelines = {s: pipeline_for(ctx.config, s, DATASETS[s]) for s in sources}
+    pipelines = {s: pipeline_for(ctx.config, s, DATASETS[s], ctx.warehouse) for s in sources}
     current = sources[0]
     try:
         for source in sources:
@@ -351,7 +360,7 @@ def write_run_log(ctx: RunContext, report: RunReport, issues: list[Issues]) -> N
         }
         for c in ctx.quota.calls
     ]
-    pipeline = pipeline_for(ctx.config, "extract_log", LOG_DATASET)
+    pipeline = pipeline_for(ctx.config, "extract_log", LOG_DATASET, ctx.warehouse)
     resources = [
         dlt.resource(runs, name="runs", write_disposition="append",
                      columns={"day": {"data_type": "date"}, "error": {"data_type": "text"}}),
@@ -364,10 +373,14 @@ def write_run_log(ctx: RunContext, report: RunReport, issues: list[Issues]) -> N
     ]  # fmt: skip
     try:
         pipeline.run(resources)
-    except Exception as exc:  # the run's own outcome matters more: report, keep going
-        log.error("run=%s could not write the run log: %s", ctx.run_id, ctx.redactor.text(str(exc)))
+    except Exception as exc:
         if pipeline.has_pending_data:
-            pipeline.abort_packages()
+            pipeline.abort_packages()  # a half-written log must not be loaded by the next run
+        raise ExtractError(
+            f"{LOG_DATASET}: could not write the run log of run {ctx.run_id} "
+            f"({type(exc).__name__}: {ctx.redactor.text(str(exc))[:500]}); "
+            f"the run itself ended {report.status!r}"
+        ) from exc
 
 
 def run_extract(
@@ -379,59 +392,95 @@ def run_extract(
     run_id: str | None = None,
     step: Callable[[str], None] = lambda _msg: None,
 ) -> RunReport:
-    """Extract and load each date in turn; raises `ExtractError` at the first date that fails."""
+    """Extract and load each date in turn; raises `ExtractError` at the first date that fails.
+
+    The whole run holds the locks of extract/lock.py: a second run on the same warehouse or
+    pipelines folder fails at once with `RunLockedError` instead of interleaving with this one.
+    """
     quiet_dlt()
     unknown = [s for s in sources if s not in SOURCE_MODULES]
     if unknown or not sources:
         raise ExtractError(f"unknown source(s) {unknown}; choose from {', '.join(SOURCES)}")
-    ctx = RunContext.create(config, run_id)
+    ctx = RunContext.create(config, run_id)  # refuses a bad replay folder before any lock
+    try:
+        with exclusive_run(config, ctx.run_id, load=load) as warehouse:
+            ctx.warehouse = warehouse
+            with redacted_logging(ctx.redactor):
+                return _run_days(ctx, days, sources, load=load, step=step)
+    finally:
+        ctx.close()
+
+
+def _run_days(
+    ctx: RunContext,
+    days: Sequence[date],
+    sources: Sequence[str],
+    *,
+    load: bool,
+    step: Callable[[str], None],
+) -> RunReport:
+    config = ctx.config
     report = RunReport(ctx.run_id, ctx.now)
     all_issues: list[Issues] = []
-    with redacted_logging(ctx.redactor):
-        log.info(
-            "run=%s start: dates %s, sources %s, now %s, target %s%s",
-            ctx.run_id,
-            ", ".join(d.isoformat() for d in days),
-            ", ".join(sources),
-            ctx.now.isoformat(),
-            config.target,
-            f" ({config.duckdb_path})" if config.target == "duckdb" else "",
-        )
-        prune_landing(ctx)
-        if config.capture_dir is not None:
-            config.capture_dir.mkdir(parents=True, exist_ok=True)
-            manifest = {
-                "run_id": ctx.run_id,
-                "now": ctx.now.isoformat(),
-                "dates": [d.isoformat() for d in days],
-                "sources": list(sources),
-            }
-            (config.capture_dir / "manifest.json").write_text(json.dumps(manifest, indent=1))
-        try:
-            for day in days:
-                report.failed_day = day
-                try:
-                    report.dates.append(run_day(ctx, day, sources, load=load, step=step))
-                    report.failed_day = None
-                finally:
-                    all_issues.append(ctx.issues)
-                    path = ctx.config.landing_dir / "quarantine"
-                    report.quarantine_files = sorted(
-                        str(p) for p in path.glob(f"*/{ctx.run_id}.jsonl")
-                    )
-                log.info("run=%s %s loaded: %s", ctx.run_id, day, json.dumps(report.dates[-1].rows))
-            report.status = "ok"
-        except ExtractError as exc:
-            report.status = "failed"
-            report.error = ctx.redactor.text(str(exc))
-            log.error("run=%s failed: %s", ctx.run_id, report.error)
-            raise
-        finally:
-            report.http_calls = sum(s.attempts for s in ctx.sessions.values())
-            report.retries = sum(s.retries for s in ctx.sessions.values())
-            report.odds_credits_spent = ctx.quota.spent
-            report.odds_credits_remaining = ctx.quota.remaining
-            if load:
-                write_run_log(ctx, report, all_issues)
-            ctx.close()
+    log.info(
+        "run=%s start: dates %s, sources %s, now %s, target %s%s",
+        ctx.run_id,
+        ", ".join(d.isoformat() for d in days),
+        ", ".join(sources),
+        ctx.now.isoformat(),
+        config.target,
+        f" ({config.duckdb_path})" if config.target == "duckdb" else "",
+    )
+    prune_landing(ctx)
+    if config.capture_dir is not None:
+        config.capture_dir.mkdir(parents=True, exist_ok=True)
+        manifest = {
+            "run_id": ctx.run_id,
+            "now": ctx.now.isoformat(),
+            "dates": [d.isoformat() for d in days],
+            "sources": list(sources),
+        }
+        (config.capture_dir / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    try:
+        for day in days:
+            report.failed_day = day
+            try:
+                report.dates.append(run_day(ctx, day, sources, load=load, step=step))
+                report.failed_day = None
+            finally:
+                all_issues.append(ctx.issues)
+                path = ctx.config.landing_dir / "quarantine"
+                report.quarantine_files = sorted(str(p) for p in path.glob(f"*/{ctx.run_id}.jsonl"))
+            log.info("run=%s %s loaded: %s", ctx.run_id, day, json.dumps(report.dates[-1].rows))
+        report.status = "ok"
+    except BaseException as exc:
+        report.status = "failed"
+        report.error = ctx.redactor.text(str(exc)) or type(exc).__name__
+        log.error("run=%s failed: %s", ctx.run_id, report.error)
+        _finish(ctx, report, all_issues, load=load, failed=True)
+        raise
+    _finish(ctx, report, all_issues, load=load, failed=False)
     return report
+
+
+def _finish(
+    ctx: RunContext, report: RunReport, issues: list[Issues], *, load: bool, failed: bool
+) -> None:
+    """Totals into the report, and the run log into the warehouse.
+
+    A run log that cannot be written fails an otherwise good run (its credits and quarantined
+    records would be lost silently); after a failed run it is only logged, so that the run's own
+    error is the one reported.
+    """
+    report.http_calls = sum(s.attempts for s in ctx.sessions.values())
+    report.retries = sum(s.retries for s in ctx.sessions.values())
+    report.odds_credits_spent = ctx.quota.spent
+    report.odds_credits_remaining = ctx.quota.remaining
+    if not load:
+        return
+    try:
+        write_run_log(ctx, report, issues)
+    except ExtractError as exc:
+        if not failed:
+            raise
+        log.error("run=%s %s", ctx.run_id, exc)

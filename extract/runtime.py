@@ -55,6 +55,8 @@ class RunContext:
     sessions: dict[str, ApiSession] = field(default_factory=dict)
     # set by `export-schemas`: gates observe instead of checking (no frozen schema yet)
     discovery: Discovery | None = None
+    # the DuckDB connection a loading run holds from start to end (see extract/lock.py)
+    warehouse: Any = None
 
     @classmethod
     def create(

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
 
+from extract.cli import app
 from extract.config import DATASETS, REPO_ROOT, HttpSettings, OddsSettings
 from extract.config import ExtractConfig as Config
 from extract.runner import RunReport, run_extract
@@ -75,8 +77,11 @@ def table_names(path: Path) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in out.items()}
 
 
-def fingerprint(path: Path, datasets: tuple[str, ...] = tuple(DATASETS.values())) -> dict:
-    """(rows, checksum) of every raw table, over every column but dlt's load ids."""
+def fingerprint(
+    path: Path, datasets: tuple[str, ...] = tuple(DATASETS.values()), *, dlt_columns: bool = False
+) -> dict:
+    """(rows, checksum) of every raw data table, over every column but dlt's load ids (or over
+    every column, `_dlt_load_id` and `_dlt_id` included, with `dlt_columns=True`)."""
     if not path.exists():
         return {}
     con = duckdb.connect(str(path), read_only=True)
@@ -96,7 +101,7 @@ def fingerprint(path: Path, datasets: tuple[str, ...] = tuple(DATASETS.values())
                     "where table_schema = ? and table_name = ? order by column_name",
                     [schema, table],
                 ).fetchall()
-                if not c.startswith("_dlt")
+                if dlt_columns or not c.startswith("_dlt")
             ]
             rows = con.execute(
                 f"select {', '.join(f'{chr(34)}{c}{chr(34)}' for c in columns)} "
@@ -135,3 +140,90 @@ def loaded_three_times(
         prints.append(fingerprint(config.duckdb_path))
     sandbox_server.reset()
     return config, reports, prints
+
+
+def warehouse_state(path: Path) -> dict:
+    """Everything a failed run must leave alone: every raw data table (rows and a checksum over
+    all columns, dlt's load and row ids included, so a rewritten row shows) and the number of
+    loads dlt recorded per raw dataset (so a load of rows identical to the old ones shows too)."""
+    state = fingerprint(path, dlt_columns=True)
+    if not path.exists():
+        return state
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        for dataset in DATASETS.values():
+            present = con.execute(
+                "select count(*) from information_schema.tables "
+                "where table_schema = ? and table_name = '_dlt_loads'",
+                [dataset],
+            ).fetchone()[0]
+            if present:
+                loads = con.execute(f"select count(*) from {dataset}._dlt_loads").fetchone()[0]
+                state[f"{dataset}._dlt_loads"] = loads
+    finally:
+        con.close()
+    return state
+
+
+# the preloaded warehouse holds the same date seen two hours earlier: other line snapshots, so a
+# failed run that loaded anything at all would change a checksum or a load count
+PRELOAD_NOW = datetime(2026, 1, 15, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def preloaded(tmp_path_factory: pytest.TempPathFactory, sandbox_server: Any) -> tuple[Path, dict]:
+    """A warehouse file with the day already loaded once (at 15:00Z), and its state."""
+    sandbox_server.reset()
+    root = tmp_path_factory.mktemp("preloaded")
+    sandbox_server.set_now(PRELOAD_NOW)
+    try:
+        run(make_config(root, sandbox_server, now=PRELOAD_NOW))
+    finally:
+        sandbox_server.reset()
+    path = root / "warehouse" / "raw.duckdb"
+    state = warehouse_state(path)
+    assert all(rows > 0 for rows, _ in fingerprint(path).values())
+    return path, state
+
+
+def copy_preloaded(preloaded: tuple[Path, dict], root: Path) -> dict:
+    """Put a copy of the preloaded warehouse where `make_config(root, ...)` expects it."""
+    source, state = preloaded
+    target = root / "warehouse" / "raw.duckdb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    return state
+
+
+def cli_env(root: Path, server: Any) -> dict[str, str]:
+    """The environment the CLI reads, aimed at `server`, every folder under `root`."""
+    config = make_config(root, server)  # copies the frozen schemas into root
+    return {
+        "ODDS_API_KEY": server.odds_api_key,
+        "ODDS_API_BASE_URL": server.odds_api_url,
+        "BALLDONTLIE_API_KEY": server.balldontlie_key,
+        "BALLDONTLIE_BASE_URL": server.balldontlie_url,
+        "ESPN_BASE_URL": server.espn_url,
+        "NBA_PROPS_TARGET": "dev",
+        "NBA_PROPS_DUCKDB_PATH": str(config.duckdb_path),
+        "NBA_PROPS_DLT_DIR": str(config.dlt_dir),
+        "NBA_PROPS_LANDING_DIR": str(config.landing_dir),
+        "NBA_PROPS_SCHEMAS_DIR": str(config.schemas_dir),
+        "NBA_PROPS_NOW": server.now.isoformat(),
+        "NBA_PROPS_HTTP_READ_TIMEOUT": "2",
+        "NBA_PROPS_HTTP_BACKOFF_BASE": "0.01",
+        "NBA_PROPS_HTTP_BACKOFF_CAP": "0.05",
+    }
+
+
+@pytest.fixture
+def invoke(tmp_path: Path, sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """`python -m extract ...` in-process (typer's CliRunner), configured by `cli_env`."""
+    for name, value in cli_env(tmp_path, sandbox).items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+
+    def call(*args: str, **kwargs: Any) -> Any:
+        return runner.invoke(app, list(args), catch_exceptions=False, **kwargs)
+
+    return call

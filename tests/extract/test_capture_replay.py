@@ -5,13 +5,16 @@ from __future__ import annotations
 import gzip
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from extract.config import ExtractConfig
 from extract.errors import ReplayMissError
-from extract.runner import run_extract
+from extract.runner import prune_landing, run_extract
+from extract.runtime import RunContext
 from tests.extract.conftest import TODAY, YESTERDAY, fingerprint, make_config, run
 
 DEAD = "http://127.0.0.1:9"  # nothing listens here: a replay that touched the network would fail
@@ -29,26 +32,33 @@ def offline(config: Any, replay: Path) -> Any:
     )
 
 
-def test_a_capture_replays_offline_to_the_same_warehouse(tmp_path: Path, sandbox: Any) -> None:
+def test_a_capture_replays_offline_to_the_same_warehouse(
+    tmp_path: Path, sandbox: Any, loaded_three_times: Any
+) -> None:
+    _, _, baseline = loaded_three_times
     capture = tmp_path / "capture"
     sandbox.faults.inject("rate_limit", "bdl.stats", times=1, retry_after=None)
     sandbox.faults.inject("truncated", "odds.event_odds", times=1)
     live = make_config(tmp_path / "live", sandbox, capture_dir=capture)
-    captured = run(live)
+    captured = run(live, load=False)  # capturing needs no warehouse
     files = sorted(p.name for p in capture.glob("*.json"))
-    assert "manifest.json" in files
+    manifest = json.loads((capture / "manifest.json").read_text())
+    assert manifest["now"] == sandbox.now.isoformat()
+    assert manifest["dates"] == [TODAY.isoformat()]
     assert any(name.endswith("-bdl.stats-429.json") for name in files)
     assert len(files) - 1 == captured.http_calls  # every attempt: the 429 and the cut body too
     replay = offline(make_config(tmp_path / "replay", sandbox), capture)
     replayed = run(replay)
     assert replayed.retries == captured.retries == 2
     assert replayed.now == captured.now
-    assert fingerprint(replay.duckdb_path) == fingerprint(live.duckdb_path)
+    assert replayed.dates[0].rows == captured.dates[0].rows
+    # the same warehouse as a clean live load of the day
+    assert fingerprint(replay.duckdb_path) == baseline[0]
 
 
 def test_replay_refuses_requests_it_has_no_capture_for(tmp_path: Path, sandbox: Any) -> None:
     capture = tmp_path / "capture"
-    run(make_config(tmp_path / "live", sandbox, capture_dir=capture), sources=("espn",))
+    run(make_config(tmp_path / "live", sandbox, capture_dir=capture), sources=("espn",), load=False)
     replay = offline(make_config(tmp_path / "replay", sandbox), capture)
     with pytest.raises(ReplayMissError, match="no captured response left for GET"):
         run_extract(replay, [YESTERDAY], sources=("espn",))
@@ -77,9 +87,19 @@ def test_landing_keeps_every_response_gzipped_and_prunes_old_days(
     assert landed[0].stat().st_size < len(envelope["body"])  # and compressed
 
 
-def test_today_and_a_capture_of_it_agree_on_now(tmp_path: Path, sandbox: Any) -> None:
-    capture = tmp_path / "capture"
-    run(make_config(tmp_path / "live", sandbox, capture_dir=capture), sources=("odds_api",))
-    manifest = json.loads((capture / "manifest.json").read_text())
-    assert manifest["now"] == sandbox.now.isoformat()
-    assert manifest["dates"] == [TODAY.isoformat()]
+def test_landing_retention_counts_whole_days(tmp_path: Path) -> None:
+    """With a retention of N days a folder N days old stays and one N + 1 days old goes."""
+    config = ExtractConfig(landing_dir=tmp_path / "landing", landing_retention_days=3)
+    today = datetime.now(UTC).date()
+    folders = {
+        age: config.landing_dir / "odds_api" / (today - timedelta(days=age)).isoformat() / "r"
+        for age in (0, 3, 4, 40)
+    }
+    quarantined = config.landing_dir / "quarantine" / (today - timedelta(days=9)).isoformat()
+    other = config.landing_dir / "odds_api" / "notes"
+    for folder in (*folders.values(), quarantined, other):
+        folder.mkdir(parents=True)
+    assert prune_landing(RunContext.create(config, "run-prune")) == 3
+    assert [age for age, folder in folders.items() if folder.exists()] == [0, 3]
+    assert not quarantined.exists()
+    assert other.exists()  # not a date: not ours to judge

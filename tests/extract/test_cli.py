@@ -9,11 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from extract.cli import app
 from extract.config import REPO_ROOT
-from tests.extract.conftest import fingerprint, make_config, table_names
+from tests.extract.conftest import fingerprint, table_names
 
 ENV_NAMES = (
     "ODDS_API_KEY",
@@ -23,37 +21,6 @@ ENV_NAMES = (
     "ESPN_BASE_URL",
     "NBA_PROPS_TARGET",
 )
-
-
-def cli_env(tmp_path: Path, sandbox: Any) -> dict[str, str]:
-    config = make_config(tmp_path, sandbox)  # copies the frozen schemas into tmp_path
-    return {
-        "ODDS_API_KEY": sandbox.odds_api_key,
-        "ODDS_API_BASE_URL": sandbox.odds_api_url,
-        "BALLDONTLIE_API_KEY": sandbox.balldontlie_key,
-        "BALLDONTLIE_BASE_URL": sandbox.balldontlie_url,
-        "ESPN_BASE_URL": sandbox.espn_url,
-        "NBA_PROPS_TARGET": "dev",
-        "NBA_PROPS_DUCKDB_PATH": str(config.duckdb_path),
-        "NBA_PROPS_DLT_DIR": str(config.dlt_dir),
-        "NBA_PROPS_LANDING_DIR": str(config.landing_dir),
-        "NBA_PROPS_SCHEMAS_DIR": str(config.schemas_dir),
-        "NBA_PROPS_NOW": sandbox.now.isoformat(),
-        "NBA_PROPS_HTTP_READ_TIMEOUT": "2",
-        "NBA_PROPS_HTTP_BACKOFF_BASE": "0.01",
-    }
-
-
-@pytest.fixture
-def invoke(tmp_path: Path, sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    for name, value in cli_env(tmp_path, sandbox).items():
-        monkeypatch.setenv(name, value)
-    runner = CliRunner()
-
-    def call(*args: str, **kwargs: Any) -> Any:
-        return runner.invoke(app, list(args), catch_exceptions=False, **kwargs)
-
-    return call
 
 
 def test_a_date_loads_and_prints_a_summary(invoke: Any, tmp_path: Path) -> None:
@@ -104,12 +71,11 @@ def test_bad_arguments_fail_with_a_message(invoke: Any, args: list[str], message
     assert message in result.output
 
 
-def test_api_errors_exit_with_their_own_code(invoke: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ODDS_API_KEY", "not-the-key-123")
-    result = invoke("--date", "2026-01-15", "--source", "odds_api")
-    assert result.exit_code == 3
-    assert "INVALID_KEY" in result.output
-    assert "not-the-key-123" not in result.output
+def test_a_replay_without_a_capture_exits_6(invoke: Any, tmp_path: Path) -> None:
+    result = invoke("--date", "2026-01-15", "--replay", str(tmp_path / "no-capture"))
+    assert result.exit_code == 6
+    assert f"replay folder {tmp_path / 'no-capture'} does not exist" in result.output
+    assert not (tmp_path / "warehouse").exists()
 
 
 def test_export_schemas_reports_no_change(invoke: Any) -> None:
@@ -131,7 +97,7 @@ def test_without_keys_or_urls_the_cli_runs_the_sandbox_in_process(tmp_path: Path
         }
     )
     result = subprocess.run(
-        [sys.executable, "-m", "extract", "--date", "2026-01-15", "--source", "espn"],
+        [sys.executable, "-m", "extract", "--date", "2026-02-03", "--source", "espn"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -141,5 +107,18 @@ def test_without_keys_or_urls_the_cli_runs_the_sandbox_in_process(tmp_path: Path
     )
     assert result.returncode == 0, result.stderr
     assert "starting the sandbox on loopback" in result.stderr
-    assert "now 2026-01-15T17:00:00+00:00" in result.stderr
+    # The sandbox's clock follows the date asked for: noon in New York that day (EST here).
+    assert "now 2026-02-03T17:00:00+00:00" in result.stderr
+    assert "not final" not in result.stderr, "the finals of the day before were not visible yet"
     assert fingerprint(tmp_path / "w.duckdb")["raw_espn.player_box_scores"][0] > 0
+
+
+def test_the_sandbox_clock_is_noon_in_new_york_on_the_last_date() -> None:
+    from datetime import date
+
+    from extract.cli import sandbox_clock
+
+    winter = sandbox_clock([date(2026, 1, 14), date(2026, 1, 15)])
+    summer = sandbox_clock([date(2026, 4, 10)])  # daylight saving time: noon EDT is 16:00 UTC
+    assert winter.isoformat() == "2026-01-15T17:00:00+00:00"
+    assert summer.isoformat() == "2026-04-10T16:00:00+00:00"

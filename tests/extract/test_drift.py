@@ -9,11 +9,11 @@ from typing import Any
 import dlt
 import pytest
 
-from extract.config import ExtractConfig
+from extract.config import ExtractConfig, OddsSettings
 from extract.contracts import FrozenSchema, proposal_path, schema_path
 from extract.errors import ExtractError, QuarantineError, SchemaDriftError
 from extract.schema_tools import accept_schema, export_schemas
-from tests.extract.conftest import TODAY, fingerprint, make_config, query, run
+from tests.extract.conftest import TODAY, fingerprint, make_config, query, run, warehouse_state
 
 
 def test_new_field_fails_then_loads_after_accepting(tmp_path: Path, sandbox: Any) -> None:
@@ -70,9 +70,10 @@ def test_accepting_without_a_proposal_or_for_an_unknown_source_fails(tmp_path: P
 def test_dlt_contract_catches_what_the_gate_lets_through(tmp_path: Path, sandbox: Any) -> None:
     """A hand edit that changes a column's warehouse type is refused by dlt's frozen contract;
     the package is aborted and, once the edit is reverted, the next run loads."""
-    config = make_config(tmp_path, sandbox)
-    run(config, sources=("odds_api",))
-    before = fingerprint(config.duckdb_path)
+    config = make_config(tmp_path, sandbox, odds=OddsSettings(bookmakers="draftkings"))
+    first = run(config, sources=("odds_api",))
+    before = warehouse_state(config.duckdb_path)
+    loaded = fingerprint(config.duckdb_path)
     path = schema_path(config.schemas_dir, "odds_api")
     original = path.read_text()
     data = json.loads(original)
@@ -87,9 +88,14 @@ def test_dlt_contract_catches_what_the_gate_lets_through(tmp_path: Path, sandbox
     )
     pipeline = dlt.pipeline(pipeline_name="nba_props_odds_api", pipelines_dir=str(config.dlt_dir))
     assert not pipeline.has_pending_data
+    assert warehouse_state(config.duckdb_path) == before
     path.write_text(original)
-    run(config, sources=("odds_api",))
-    assert fingerprint(config.duckdb_path) == before
+    again = run(config, sources=("odds_api",))
+    # a real load of the whole day, not an empty run over a package left pending
+    assert again.dates[0].rows == first.dates[0].rows
+    loads = "raw_odds_api._dlt_loads"
+    assert warehouse_state(config.duckdb_path)[loads] == before[loads] + 1
+    assert fingerprint(config.duckdb_path) == loaded  # the same rows: snapshots are not rewritten
 
 
 def test_bad_records_are_quarantined_and_the_threshold_decides(

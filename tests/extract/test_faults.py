@@ -1,28 +1,38 @@
-"""Every fault mode of the sandbox: transient ones end in a complete load, fatal ones in a clear
-failure with nothing of the date loaded and nothing left pending for the next run."""
+"""Every fault mode of the sandbox: transient ones (rate_limit with and without Retry-After,
+server_error 500/502/503, slow, truncated in its three modes) end in a load identical to a clean
+one; fatal ones (quota_exhausted, 401/404/422, new_field, changed_type, missing_field, credit
+budget, bad records, retries exhausted) end, through the command line, in a non-zero exit and a
+message naming the cause, with every raw table of a preloaded warehouse unchanged and nothing
+left pending for the next run, which loads the whole day. empty_slate is in test_load_days."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import dlt
 import pytest
 
-from extract.config import DATASETS, OddsSettings
-from extract.errors import (
-    ApiError,
-    ExtractError,
-    QuotaBudgetError,
-    RetriesExhaustedError,
-    SchemaDriftError,
+from extract.config import DATASETS
+from extract.contracts import schema_path
+from extract.errors import ApiError, RetriesExhaustedError
+from extract.http import ApiSession, ResponseRecorder, classify_by_suffix
+from extract.odds_api import ENDPOINTS as ODDS_ENDPOINTS
+from extract.redact import Redactor
+from tests.extract.conftest import (
+    FAST_HTTP,
+    TODAY,
+    copy_preloaded,
+    fingerprint,
+    make_config,
+    query,
+    run,
+    warehouse_state,
 )
-from tests.extract.conftest import TODAY, fingerprint, make_config, query, run
-
-SOURCE_OF = {"odds": "odds_api", "bdl": "balldontlie", "espn": "espn"}
 
 
 def source_tables(prints: dict, source: str) -> dict:
@@ -39,41 +49,45 @@ def nothing_pending(config: Any) -> bool:
     return True
 
 
-def raw_rows(config: Any) -> int:
-    return sum(rows for rows, _ in fingerprint(config.duckdb_path).values())
-
-
-@pytest.mark.parametrize(
-    ("kind", "endpoint", "times", "params"),
-    [
+# every transient fault mode, armed together per source (one run each): (kind, endpoint, times,
+# params). `after` lines faults up on one endpoint: the summaries' 500s hit the first box score
+# (three tries), its fourth try passes, then the next box score gets two cut bodies.
+TRANSIENT = {
+    "odds_api": [
         ("rate_limit", "odds.event_odds", 2, {"retry_after": 0}),
-        ("rate_limit", "bdl.stats", 2, {"retry_after": None}),
-        ("server_error", "espn.summary", 3, {"status": 500}),
-        ("server_error", "bdl.games", 2, {"status": 502}),
         ("server_error", "odds.odds", 2, {"status": 503}),
-        ("slow", "espn.scoreboard", 1, {"seconds": 2.0}),
-        ("truncated", "bdl.players", 1, {"mode": "length"}),
         ("truncated", "odds.events", 1, {"mode": "close"}),
-        ("truncated", "espn.summary", 2, {"mode": "incomplete"}),
     ],
-)
+    "balldontlie": [
+        ("rate_limit", "bdl.stats", 2, {"retry_after": None}),
+        ("server_error", "bdl.games", 2, {"status": 502}),
+        ("truncated", "bdl.players", 1, {"mode": "length"}),
+    ],
+    "espn": [
+        ("slow", "espn.scoreboard", 1, {"seconds": 2.0}),
+        ("server_error", "espn.summary", 3, {"status": 500}),
+        ("truncated", "espn.summary", 2, {"mode": "incomplete", "after": 4}),
+    ],
+}
+
+
+@pytest.mark.parametrize("source", list(TRANSIENT))
 def test_transient_faults_are_retried_into_a_complete_load(
-    tmp_path: Path,
-    sandbox: Any,
-    loaded_three_times: Any,
-    kind: str,
-    endpoint: str,
-    times: int,
-    params: dict,
+    tmp_path: Path, sandbox: Any, loaded_three_times: Any, source: str
 ) -> None:
     _, _, baseline = loaded_three_times
-    source = SOURCE_OF[endpoint.split(".")[0]]
-    sandbox.faults.inject(kind, endpoint, times=times, **params)
+    for kind, endpoint, times, params in TRANSIENT[source]:
+        options = dict(params)
+        sandbox.faults.inject(kind, endpoint, times=times, after=options.pop("after", 0), **options)
     config = make_config(tmp_path, sandbox)
     report = run(config, sources=(source,))
     assert report.status == "ok"
-    assert report.retries >= times
-    assert sandbox.faults.active() == []  # every armed fault actually fired
+    assert sandbox.faults.active() == []  # every armed fault actually fired ...
+    assert report.retries == sum(t for _, _, t, _ in TRANSIENT[source])  # ... and was retried once
+    for _, endpoint, times, params in TRANSIENT[source]:  # the failed answers are in landing
+        if "status" in params:
+            landed = config.landing_dir.rglob(f"*-{endpoint}-{params['status']}.json.gz")
+            assert len(list(landed)) == times
     assert source_tables(fingerprint(config.duckdb_path), source) == source_tables(
         baseline[0], source
     )
@@ -93,18 +107,6 @@ def test_retry_after_is_honoured(
     assert "Too Many Requests; retry 1/4 in 1.00 s (Retry-After)" in caplog.text
 
 
-def test_a_fault_that_never_stops_exhausts_the_retry_budget(tmp_path: Path, sandbox: Any) -> None:
-    sandbox.faults.inject("server_error", "bdl.games", times=None, status=500)
-    config = make_config(tmp_path, sandbox)
-    config = config.with_changes(http=replace(config.http, max_attempts=3))
-    with pytest.raises(RetriesExhaustedError, match=r"gave up after 3 attempt\(s\)") as failure:
-        run(config)
-    assert "HTTP 500 Internal Server Error" in str(failure.value)
-    assert "max 3 attempts" in str(failure.value)
-    assert raw_rows(config) == 0
-    assert nothing_pending(config)
-
-
 def test_a_retry_after_beyond_the_time_budget_fails_at_once(tmp_path: Path, sandbox: Any) -> None:
     sandbox.faults.inject("rate_limit", "odds.events", times=1, retry_after=600)
     config = make_config(tmp_path, sandbox)
@@ -114,126 +116,187 @@ def test_a_retry_after_beyond_the_time_budget_fails_at_once(tmp_path: Path, sand
     assert time.monotonic() - started < 5
 
 
-@pytest.mark.parametrize(
-    ("setup", "order", "error", "message"),
-    [
-        (
-            lambda s, c: (s.faults.inject("quota_exhausted", "odds.event_odds", after=1), c)[1],
-            ("balldontlie", "espn", "odds_api"),
-            ApiError,
-            "odds_api odds.event_odds: HTTP 401 OUT_OF_USAGE_CREDITS",
-        ),
-        (
-            lambda s, c: c.with_changes(odds_api_key="wrong-odds-key-0042"),
-            ("espn", "odds_api"),
-            ApiError,
-            "odds_api odds.events: HTTP 401 INVALID_KEY",
-        ),
-        (
-            lambda s, c: c.with_changes(balldontlie_key="wrong-bdl-key-0042"),
-            ("odds_api", "espn", "balldontlie"),
-            ApiError,
-            "HTTP 401 Unauthorized. Invalid API key.",
-        ),
-        (
-            lambda s, c: c.with_changes(balldontlie_prefix="/v9"),
-            ("espn", "balldontlie"),
-            ApiError,
-            "HTTP 404 Not Found",
-        ),
-        (
-            lambda s, c: c.with_changes(
-                odds=OddsSettings(featured_markets=("h2h", "player_points"))
-            ),
-            ("balldontlie", "odds_api"),
-            ApiError,
-            "odds_api odds.odds: HTTP 422 INVALID_MARKET",
-        ),
-        (
-            lambda s, c: (s.faults.inject("new_field", "espn.summary"), c)[1],
-            ("odds_api", "balldontlie", "espn"),
-            SchemaDriftError,
-            "source espn, table player_box_scores: new column `sandbox_new_field` (text)",
-        ),
-        (
-            lambda s, c: (s.faults.inject("changed_type", "bdl.stats"), c)[1],
-            ("odds_api", "balldontlie", "espn"),
-            SchemaDriftError,
-            "source balldontlie, table stats: column `pts` changed type: frozen bigint, "
-            "received text",
-        ),
-        (
-            lambda s, c: (s.faults.inject("missing_field", "odds.event_odds"), c)[1],
-            ("espn", "balldontlie", "odds_api"),
-            SchemaDriftError,
-            "source odds_api, table player_props: field `outcome__price` (double) is missing",
-        ),
-        (
-            lambda s, c: c.with_changes(odds=OddsSettings(credit_budget=10)),
-            ("espn", "odds_api"),
-            QuotaBudgetError,
-            "spent 8 of its budget of 10",
-        ),
-        (
-            lambda s, c: (s.ledger.reset(30), c.with_changes(odds=OddsSettings(min_remaining=20)))[
-                1
-            ],
-            ("espn", "odds_api"),
-            QuotaBudgetError,
-            "has 22 left and must keep 20",
-        ),
-    ],
-    ids=[
-        "quota-exhausted",
-        "odds-bad-key",
-        "bdl-bad-key",
-        "bdl-404",
-        "odds-422",
-        "drift-new-field",
-        "drift-changed-type",
-        "drift-missing-field",
-        "credit-budget",
-        "credit-reserve",
-    ],
-)
-def test_fatal_faults_fail_clearly_and_load_nothing(
+def test_refusals_fail_at_once_with_the_apis_own_code(tmp_path: Path, sandbox: Any) -> None:
+    """404 and 422 straight from the session: one attempt each, the Odds API's error code."""
+    redactor = Redactor([sandbox.odds_api_key])
+    session = ApiSession(
+        source="odds_api",
+        base_url=sandbox.odds_api_url,
+        classify=classify_by_suffix("odds_api", ODDS_ENDPOINTS),
+        settings=FAST_HTTP,
+        redactor=redactor,
+        recorder=ResponseRecorder("run-refusals", redactor, tmp_path, None),
+        run_id="run-refusals",
+        api_key=sandbox.odds_api_key,
+        key_in="query:apiKey",
+    )
+    unknown_event = "0" * 32
+    refusals = [
+        (f"/v4/sports/basketball_nba/events/{unknown_event}/odds", "odds.event_odds", 404,
+         "EVENT_NOT_FOUND"),
+        ("/v4/sports/basketball_nba/odds", "odds.odds", 422, "INVALID_MARKET"),
+    ]  # fmt: skip
+    try:
+        for path, endpoint, status, code in refusals:
+            attempts = session.attempts
+            with pytest.raises(ApiError) as failure:
+                session.get(
+                    sandbox.odds_api_url + path,
+                    params={"regions": "us", "markets": "player_points"},
+                )
+            assert (failure.value.status, failure.value.error_code) == (status, code)
+            assert f"odds_api {endpoint}: HTTP {status} {code}" in str(failure.value)
+            assert "apiKey=***" in str(failure.value)
+            assert sandbox.odds_api_key not in str(failure.value)
+            assert session.attempts == attempts + 1  # not retried
+    finally:
+        session.close()
+    assert session.retries == 0
+
+
+@dataclass(frozen=True)
+class Fatal:
+    """A failure that no retry can fix, as the command line meets it."""
+
+    sources: tuple[str, ...]  # the failing source last: the others are extracted, then aborted
+    exit_code: int
+    message: str | tuple[str, ...]  # source, endpoint and error code, or table and column
+    fault: tuple[str, str, dict] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    landed: tuple[str, int, int] | None = None  # (endpoint, status, responses): no extra tries
+    credits: int | None = None  # what the sandbox's Odds API account has left
+    strict_points: bool = False  # `pts` made non-nullable by hand: did-not-play rows are bad
+    rerun: bool = False  # once the cause is gone, the next run loads the whole day
+
+
+FATAL = {
+    "quota-exhausted": Fatal(
+        ("balldontlie", "espn", "odds_api"), 3,
+        "odds_api odds.event_odds: HTTP 401 OUT_OF_USAGE_CREDITS",
+        fault=("quota_exhausted", "odds.event_odds", {"after": 1}),
+        landed=("odds.event_odds", 401, 1), rerun=True,
+    ),
+    "odds-bad-key": Fatal(
+        ("espn", "odds_api"), 3, "odds_api odds.events: HTTP 401 INVALID_KEY",
+        env={"ODDS_API_KEY": "wrong-odds-key-0042"}, landed=("odds.events", 401, 1),
+    ),
+    "bdl-bad-key": Fatal(
+        ("odds_api", "balldontlie"), 3,
+        ("balldontlie bdl.", ": HTTP 401 Unauthorized. Invalid API key."),
+        env={"BALLDONTLIE_API_KEY": "wrong-bdl-key-0042"}, landed=("bdl.*", 401, 1),
+    ),
+    "bdl-404": Fatal(
+        ("espn", "balldontlie"), 3, ("balldontlie bdl.", ": HTTP 404 Not Found"),
+        env={"BALLDONTLIE_API_PREFIX": "/v9"}, landed=("bdl.*", 404, 1),
+    ),
+    "odds-422": Fatal(
+        ("balldontlie", "odds_api"), 3, "odds_api odds.event_odds: HTTP 422 INVALID_REGION",
+        env={"ODDS_API_REGIONS": "mars"}, landed=("odds.event_odds", 422, 1),
+    ),
+    "retries-exhausted": Fatal(
+        ("espn", "balldontlie"), 4,
+        "balldontlie bdl.stats: gave up after 3 attempt(s)",
+        fault=("server_error", "bdl.stats", {"times": None, "status": 503}),
+        env={"NBA_PROPS_HTTP_MAX_ATTEMPTS": "3"}, landed=("bdl.stats", 503, 3),
+    ),
+    "drift-new-field": Fatal(
+        ("odds_api", "espn"), 7,
+        "source espn, table player_box_scores: new column `sandbox_new_field` (text)",
+        fault=("new_field", "espn.summary", {}), rerun=True,
+    ),
+    "drift-changed-type": Fatal(
+        ("odds_api", "balldontlie"), 7,
+        "source balldontlie, table stats: column `pts` changed type: frozen bigint, received text",
+        fault=("changed_type", "bdl.stats", {}),
+    ),
+    "drift-missing-field": Fatal(
+        ("balldontlie", "odds_api"), 7,
+        "source odds_api, table player_props: field `outcome__price` (double) is missing",
+        fault=("missing_field", "odds.event_odds", {}),
+    ),
+    "credit-budget": Fatal(
+        ("espn", "odds_api"), 5,
+        "odds_api odds.event_odds: stopping before a call estimated at 4 credits: this run has "
+        "spent 8 of its budget of 10",
+        env={"ODDS_API_CREDIT_BUDGET": "10"},
+    ),
+    "credit-reserve": Fatal(
+        ("espn", "odds_api"), 5, "the account has 22 left and must keep 20",
+        env={"ODDS_API_MIN_REMAINING": "20"}, credits=30,
+    ),
+    "quarantine": Fatal(
+        ("espn", "balldontlie"), 8,
+        "`pts` is null", strict_points=True,
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(FATAL))
+def test_fatal_failures_exit_non_zero_name_the_cause_and_change_nothing(
     tmp_path: Path,
     sandbox: Any,
-    setup: Any,
-    order: tuple[str, ...],
-    error: type[ExtractError],
-    message: str,
+    invoke: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    preloaded: Any,
+    loaded_three_times: Any,
+    name: str,
 ) -> None:
-    config = setup(sandbox, make_config(tmp_path, sandbox))
-    with pytest.raises(error) as failure:
-        run(config, sources=order)
-    assert message in str(failure.value)
-    assert failure.value.exit_code > 0
-    if isinstance(failure.value, ApiError):  # refused at once: the failing call was made once
-        status = failure.value.status
-        landed = list(config.landing_dir.rglob(f"*-{failure.value.endpoint}-{status}.json.gz"))
-        assert len(landed) == 1
-    # the sources extracted before the failure were aborted: nothing of the date was loaded ...
-    assert raw_rows(config) == 0
-    # ... and nothing is left pending to be silently loaded (or skipped) by the next run
-    assert nothing_pending(config)
-
-
-def test_after_a_fatal_failure_the_next_run_loads_the_day(
-    tmp_path: Path, sandbox: Any, loaded_three_times: Any
-) -> None:
-    _, _, baseline = loaded_three_times
-    sandbox.faults.inject("quota_exhausted", "odds.odds")
+    case = FATAL[name]
+    messages = (case.message,) if isinstance(case.message, str) else case.message
+    before = copy_preloaded(preloaded, tmp_path)
     config = make_config(tmp_path, sandbox)
-    with pytest.raises(ApiError, match="OUT_OF_USAGE_CREDITS"):
-        run(config)
-    assert raw_rows(config) == 0
-    ok = run(config)
-    assert fingerprint(config.duckdb_path) == baseline[0]
-    runs = query(
-        config.duckdb_path,
-        "select run_id, day, status, error from extract_log.runs order by status",
+    for key, value in case.env.items():
+        monkeypatch.setenv(key, value)
+    if case.fault is not None:
+        kind, endpoint, params = case.fault
+        sandbox.faults.inject(kind, endpoint, **params)
+    if case.credits is not None:
+        sandbox.ledger.reset(case.credits)
+    if case.strict_points:
+        path = schema_path(config.schemas_dir, "balldontlie")
+        data = json.loads(path.read_text())
+        data["tables"]["stats"]["columns"]["pts"]["nullable"] = False
+        path.write_text(json.dumps(data))
+    flags = [arg for source in case.sources for arg in ("--source", source)]
+    result = invoke("--date", TODAY.isoformat(), *flags)
+
+    assert result.exit_code == case.exit_code, result.output
+    assert all(m in result.output for m in messages), result.output
+    if case.strict_points:
+        assert "balldontlie: " in result.output
+        assert "nothing was loaded" in result.output
+    keys = [sandbox.odds_api_key, sandbox.balldontlie_key, *case.env.values()]
+    assert not [k for k in keys if "key" in k and k in result.output]
+    if case.landed is not None:  # refused calls were made once; retried ones up to the bound
+        endpoint, status, count = case.landed
+        landed = list(config.landing_dir.rglob(f"*-{endpoint}-{status}.json.gz"))
+        assert len(landed) == count
+    # nothing of the date was loaded: every raw table, row ids and load count as before ...
+    assert warehouse_state(config.duckdb_path) == before
+    # ... nothing is left pending to be loaded (or to hide the day) by the next run ...
+    assert nothing_pending(config)
+    # ... and the run log says why
+    [(error,)] = query(
+        config.duckdb_path, "select error from extract_log.runs where status <> 'ok'"
     )
-    assert [(r[1], r[2]) for r in runs] == [(TODAY, "failed"), (TODAY, "ok")]
-    assert "OUT_OF_USAGE_CREDITS" in runs[0][3]
-    assert runs[1][0] == ok.run_id
+    assert all(m in error for m in messages)
+    if not case.rerun:
+        return
+    sandbox.faults.clear()
+    again = invoke("--date", TODAY.isoformat(), *flags)
+    assert again.exit_code == 0, again.output
+    after = warehouse_state(config.duckdb_path)
+    for source in case.sources:
+        loads = f"{DATASETS[source]}._dlt_loads"
+        assert after[loads] == before[loads] + 1
+    # the whole day was extracted and loaded again, not an empty or a stale package
+    _, clean, _ = loaded_three_times
+    [(rows,)] = query(config.duckdb_path, "select rows from extract_log.runs where status = 'ok' "
+                      "order by finished_at desc limit 1")  # fmt: skip
+    assert json.loads(rows) == {s: clean[0].dates[0].rows[s] for s in case.sources}
+    now_rows = query(
+        config.duckdb_path,
+        "select count(*) from raw_odds_api.player_props where snapshot_at = ?",
+        [sandbox.now],
+    )
+    assert now_rows == [(clean[0].dates[0].rows["odds_api"]["player_props"],)]

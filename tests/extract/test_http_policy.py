@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from extract.config import HttpSettings
-from extract.errors import QuotaBudgetError, ReplayMissError
+from extract.errors import ExtractError, QuotaBudgetError, ReplayMissError
 from extract.http import (
     QuotaTracker,
     ReplayStore,
@@ -22,6 +22,7 @@ from extract.http import (
     classify_by_suffix,
     envelope_body,
     parse_retry_after,
+    quota_header,
     request_key,
 )
 from extract.odds_api import ENDPOINTS as ODDS_ENDPOINTS
@@ -201,3 +202,21 @@ def test_replay_store_serves_in_capture_order_and_reports_misses(tmp_path: Path)
     empty.mkdir()
     with pytest.raises(ReplayMissError, match="holds no captured responses"):
         ReplayStore(empty)
+
+
+def test_parse_retry_after_http_date_without_a_zone_is_gmt() -> None:
+    now = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+    assert parse_retry_after("Thu, 15 Jan 2026 12:00:30", now) == pytest.approx(30.0)
+
+
+def test_quota_headers_must_be_numbers_when_sent() -> None:
+    headers = {"x-requests-remaining": "12", "x-requests-used": "", "x-requests-last": "1.0"}
+    assert quota_header(headers, "x-requests-remaining", "odds.events") == 12
+    assert quota_header(headers, "x-requests-used", "odds.events") is None  # sent empty
+    assert quota_header(headers, "x-requests-last", "odds.events") == 1
+    assert quota_header({}, "x-requests-last", "odds.events") is None  # not sent at all
+    tracker = QuotaTracker(credit_budget=10, min_remaining=0)
+    with pytest.raises(
+        ExtractError, match=r"odds_api odds.odds: quota header x-requests-remaining"
+    ):
+        tracker.observe(1, "odds.odds", 200, {"x-requests-remaining": "lots"}, 3)

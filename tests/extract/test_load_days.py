@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import dlt
 import duckdb
+import pandas as pd
 import pytest
 
-from extract.config import DATASETS, LOG_DATASET
+from extract.config import DATASETS, LOG_DATASET, OddsSettings
+from extract.errors import ExtractError
 from extract.runner import run_extract
 from tests.extract.conftest import (
     TODAY,
@@ -20,8 +24,10 @@ from tests.extract.conftest import (
     query,
     run,
     table_names,
+    warehouse_state,
 )
 
+EASTERN = ZoneInfo("America/New_York")
 RAW_TABLES = {
     "raw_odds_api": ["events", "game_lines", "player_props"],
     "raw_balldontlie": ["games", "players", "stats"],
@@ -51,9 +57,14 @@ def test_a_normal_day_loads_every_raw_table(loaded_three_times: Any, sandbox_lea
 
 
 def test_running_a_day_three_times_changes_nothing(loaded_three_times: Any) -> None:
+    """Every raw data table: the same row count and checksum (over all its columns but dlt's
+    `_dlt_load_id`/`_dlt_id`) after each run. dlt's own tables are not expected to stay the
+    same: `_dlt_loads` records one load per run, and `extract_log` one set of rows per run."""
     config, reports, prints = loaded_three_times
     assert prints[0] == prints[1] == prints[2]
     assert set(prints[0]) == {f"{d}.{t}" for d, ts in RAW_TABLES.items() for t in ts}
+    state = warehouse_state(config.duckdb_path)
+    assert [state[f"{d}._dlt_loads"] for d in RAW_TABLES] == [3, 3, 3]
     assert len({r.run_id for r in reports}) == 3
     runs = query(config.duckdb_path, f"select run_id, status from {LOG_DATASET}.runs")
     assert sorted(runs) == sorted((r.run_id, "ok") for r in reports)
@@ -95,13 +106,86 @@ def test_loaded_values_are_typed_and_in_utc(loaded_three_times: Any, sandbox_lea
     assert calls
     assert {c[0] for c in calls} == {"odds.events", "odds.event_odds", "odds.odds"}
     assert all(c[1] is not None for c in calls)
+    # one row per Odds API response of each run, the last one's balance as the run reported it
+    _, reports, _ = loaded_three_times
+    for report in reports:
+        per_run = query(
+            path,
+            f"select requests_remaining, requests_last from {LOG_DATASET}.odds_api_calls "
+            "where run_id = ? order by seq",
+            [report.run_id],
+        )
+        assert len(per_run) == len(calls) // len(reports)
+        assert per_run[-1][0] == report.odds_credits_remaining
+        assert sum(last for _, last in per_run) == report.odds_credits_spent
+
+
+def test_game_dates_stay_eastern_dates_and_instants_stay_utc(
+    loaded_three_times: Any, sandbox_league: Any
+) -> None:
+    """Raw tables keep each source's own date; nothing turns a late tip-off into the next day."""
+    config, _, _ = loaded_three_times
+    path = config.duckdb_path
+    games = pd.concat([sandbox_league.games_on(YESTERDAY), sandbox_league.games_on(TODAY)])
+    by_bdl = {int(g.bdl_id): g.game_date for g in games.itertuples()}
+    by_espn = {str(g.espn_id): g.game_date for g in games.itertuples()}
+    by_odds = {str(g.odds_event_id): g.game_date for g in games.itertuples()}
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con.execute("set timezone = 'UTC'")
+        bdl = con.execute("select id, date, datetime from raw_balldontlie.games").fetchall()
+        stats = con.execute("select distinct game__id, game__date from raw_balldontlie.stats")
+        stat_dates = stats.fetchall()
+        espn_rows = con.execute("select id, date from raw_espn.events").fetchall()
+        odds = con.execute("select id, commence_time from raw_odds_api.events").fetchall()
+    finally:
+        con.close()
+    assert min(len(bdl), len(stat_dates), len(espn_rows), len(odds)) > 0
+    # a tip-off after 19:00 Eastern is the next day in UTC: the test must see such games
+    assert any(tipoff.astimezone(UTC).date() != day for _, day, tipoff in bdl)
+    for game_id, day, tipoff in bdl:
+        assert day == as_date(by_bdl[game_id])  # balldontlie's own local date, kept
+        assert tipoff.astimezone(EASTERN).date() == day  # and its UTC instant agrees
+    for game_id, day in stat_dates:
+        assert day == as_date(by_bdl[game_id])
+    for event_id, start in espn_rows:
+        assert start.utcoffset() is not None
+        assert start.astimezone(EASTERN).date() == as_date(by_espn[event_id])
+    for event_id, commence in odds:
+        assert commence.astimezone(EASTERN).date() == as_date(by_odds[event_id]) == TODAY
+
+
+def as_date(value: Any) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def test_a_run_log_that_cannot_be_written_fails_the_run(tmp_path: Path, sandbox: Any) -> None:
+    """The data loaded, but the run's log (credits, quarantine) could not be: say so, exit 1."""
+    config = make_config(tmp_path, sandbox)
+    config.duckdb_path.parent.mkdir(parents=True)
+    con = duckdb.connect(str(config.duckdb_path))
+    con.execute(f"create schema {LOG_DATASET}")
+    con.execute(f"create table {LOG_DATASET}.runs (run_id varchar, day boolean)")
+    con.close()
+    with pytest.raises(ExtractError) as failure:
+        run(config, sources=("espn",))
+    assert failure.value.exit_code == 1
+    assert f"{LOG_DATASET}: could not write the run log of run " in str(failure.value)
+    assert "the run itself ended 'ok'" in str(failure.value)
+    assert fingerprint(config.duckdb_path)["raw_espn.events"][0] > 0
+    assert query(config.duckdb_path, f"select count(*) from {LOG_DATASET}.runs") == [(0,)]
+    pipeline = dlt.pipeline(
+        pipeline_name="nba_props_extract_log", pipelines_dir=str(config.dlt_dir)
+    )
+    assert not pipeline.has_pending_data
 
 
 def test_a_past_day_uses_historical_snapshots_and_reruns_cleanly(
     tmp_path: Path, sandbox: Any, sandbox_league: Any
 ) -> None:
     sandbox.ledger.reset(100_000)
-    config = make_config(tmp_path, sandbox)
+    # one bookmaker keeps the rows few (10 books or fewer cost as one region: the same credits)
+    config = make_config(tmp_path, sandbox, odds=OddsSettings(bookmakers="draftkings"))
     report = run(config, YESTERDAY, sources=("odds_api",))  # only the Odds API knows past vs live
     before = fingerprint(config.duckdb_path)
     games = sandbox_league.games_on(YESTERDAY)
@@ -112,6 +196,9 @@ def test_a_past_day_uses_historical_snapshots_and_reruns_cleanly(
         "min(event__commence_time), max(snapshot_kind) from raw_odds_api.player_props group by 1",
     )
     assert len(rows) == len(games)
+    assert query(
+        config.duckdb_path, "select distinct bookmaker__key from raw_odds_api.game_lines"
+    ) == [("draftkings",)]
     for _event, snapshots, first, last, commence, kind in rows:
         assert snapshots == 2  # the pick-time line and the closing line
         assert kind == "historical"
