@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from extract.config import SOURCES, ExtractConfig
+from extract.config import SOURCES, ExtractConfig, parse_now
 from extract.errors import ConfigError, ExtractError
 from extract.redact import Redactor
 from extract.runner import RunReport, run_extract
@@ -53,18 +53,6 @@ def _logging(verbose: bool) -> Iterator[None]:
     finally:
         root.removeHandler(handler)
         logger.setLevel(level)
-
-
-def _parse_now(raw: str | None) -> datetime | None:
-    if raw is None:
-        return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ConfigError(f"--now {raw!r} is not an ISO timestamp") from exc
-    if value.tzinfo is None:
-        raise ConfigError(f"--now {raw!r} needs a timezone, e.g. 2026-01-15T17:00:00Z")
-    return value.astimezone(UTC)
 
 
 def dates_from(day: str | None, start: str | None, end: str | None) -> list[date]:
@@ -192,7 +180,7 @@ def main(
             if replay is not None:
                 changes["replay_dir"] = replay.resolve()
             if now is not None:
-                changes["now"] = _parse_now(now)
+                changes["now"] = parse_now(now, "--now")
             if quarantine_threshold is not None:
                 changes["quarantine_threshold"] = quarantine_threshold
             if retention_days is not None:
@@ -250,12 +238,11 @@ def export_schemas_command(
     try:
         config = ExtractConfig.from_env()
         if now is not None:
-            config = config.with_changes(now=_parse_now(now))
-        with _logging(False), upstream(config, [date.fromisoformat(day)]) as live:
+            config = config.with_changes(now=parse_now(now, "--now"))
+        days = dates_from(day, None, None)
+        with _logging(False), upstream(config, days) as live:
             redactor = Redactor(live.secrets())
-            changes = export_schemas(
-                live, date.fromisoformat(day), tuple(source) if source else SOURCES
-            )
+            changes = export_schemas(live, days[0], tuple(source) if source else SOURCES)
     except ExtractError as exc:
         raise _fail(exc, redactor) from None
     for change in changes:

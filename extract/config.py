@@ -101,13 +101,14 @@ class ExtractConfig:
             "NBA_PROPS_TEST_DUCKDB_PATH" if target_name == "test" else "NBA_PROPS_DUCKDB_PATH"
         )
         duckdb_default = "nba_props_test.duckdb" if target_name == "test" else "nba_props.duckdb"
+        dh = HttpSettings()  # the defaults live in the dataclasses, once
         http = HttpSettings(
-            connect_timeout=_float(env, "NBA_PROPS_HTTP_CONNECT_TIMEOUT", 5.0),
-            read_timeout=_float(env, "NBA_PROPS_HTTP_READ_TIMEOUT", 30.0),
-            max_attempts=int(_float(env, "NBA_PROPS_HTTP_MAX_ATTEMPTS", 6)),
-            backoff_base=_float(env, "NBA_PROPS_HTTP_BACKOFF_BASE", 0.5),
-            backoff_cap=_float(env, "NBA_PROPS_HTTP_BACKOFF_CAP", 30.0),
-            max_retry_seconds=_float(env, "NBA_PROPS_HTTP_MAX_RETRY_SECONDS", 120.0),
+            connect_timeout=_float(env, "NBA_PROPS_HTTP_CONNECT_TIMEOUT", dh.connect_timeout),
+            read_timeout=_float(env, "NBA_PROPS_HTTP_READ_TIMEOUT", dh.read_timeout),
+            max_attempts=int(_float(env, "NBA_PROPS_HTTP_MAX_ATTEMPTS", dh.max_attempts)),
+            backoff_base=_float(env, "NBA_PROPS_HTTP_BACKOFF_BASE", dh.backoff_base),
+            backoff_cap=_float(env, "NBA_PROPS_HTTP_BACKOFF_CAP", dh.backoff_cap),
+            max_retry_seconds=_float(env, "NBA_PROPS_HTTP_MAX_RETRY_SECONDS", dh.max_retry_seconds),
         )
         anchors = tuple(
             a.strip()
@@ -116,12 +117,13 @@ class ExtractConfig:
             ).split(",")
             if a.strip()
         )
+        do = OddsSettings()
         odds = OddsSettings(
-            regions=env.get("ODDS_API_REGIONS") or "us",
+            regions=env.get("ODDS_API_REGIONS") or do.regions,
             bookmakers=env.get("ODDS_API_BOOKMAKERS") or None,
             historical_anchors=anchors,
-            credit_budget=int(_float(env, "ODDS_API_CREDIT_BUDGET", 2000)),
-            min_remaining=int(_float(env, "ODDS_API_MIN_REMAINING", 0)),
+            credit_budget=int(_float(env, "ODDS_API_CREDIT_BUDGET", do.credit_budget)),
+            min_remaining=int(_float(env, "ODDS_API_MIN_REMAINING", do.min_remaining)),
         )
         config = cls(
             odds_api_key=env.get("ODDS_API_KEY") or None,
@@ -139,7 +141,7 @@ class ExtractConfig:
             landing_retention_days=int(_float(env, "NBA_PROPS_LANDING_RETENTION_DAYS", 30)),
             schemas_dir=_path(env, "NBA_PROPS_SCHEMAS_DIR", REPO_ROOT / "extract" / "schemas"),
             quarantine_threshold=_float(env, "NBA_PROPS_QUARANTINE_THRESHOLD", 0.0),
-            now=_now(env.get("NBA_PROPS_NOW")),
+            now=parse_now(env["NBA_PROPS_NOW"]) if env.get("NBA_PROPS_NOW") else None,
             http=http,
             odds=odds,
         )
@@ -214,13 +216,12 @@ def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
     return path if path.is_absolute() else REPO_ROOT / path
 
 
-def _now(raw: str | None) -> datetime | None:
-    if not raw:
-        return None
+def parse_now(raw: str, where: str = "NBA_PROPS_NOW") -> datetime:
+    """A run clock from text (`where` names the setting in the error): tz-aware, in UTC."""
     try:
         value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ConfigError(f"NBA_PROPS_NOW={raw!r} is not an ISO timestamp") from exc
+        raise ConfigError(f"{where}={raw!r} is not an ISO timestamp") from exc
     if value.tzinfo is None:
-        raise ConfigError(f"NBA_PROPS_NOW={raw!r} needs a timezone (e.g. a trailing Z)")
+        raise ConfigError(f"{where}={raw!r} needs a timezone (e.g. a trailing Z)")
     return value.astimezone(UTC)

@@ -80,6 +80,10 @@ def flatten(obj: Mapping[str, Any], *prefix: str, skip: frozenset[str] = frozens
     return out
 
 
+# what dlt enforces on every raw table: new tables may appear, columns and types may not change
+FROZEN_CONTRACT = {"tables": "evolve", "columns": "freeze", "data_type": "freeze"}
+
+
 # --- the frozen schema ----------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ every call of every source gets the same treatment:
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import gzip
 import json
@@ -139,15 +140,11 @@ def _body_fields(body: bytes) -> dict[str, str]:
     try:
         return {"body": body.decode("utf-8")}
     except UnicodeDecodeError:  # a body cut inside a multi-byte character: keep it byte-exact
-        import base64
-
         return {"body_base64": base64.b64encode(body).decode("ascii")}
 
 
 def envelope_body(envelope: dict[str, Any]) -> bytes:
     if "body_base64" in envelope:
-        import base64
-
         return base64.b64decode(envelope["body_base64"])
     return str(envelope.get("body", "")).encode("utf-8")
 

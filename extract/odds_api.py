@@ -292,17 +292,16 @@ class OddsPlan:
         for endpoint, event in self.events():
             yield endpoint, flatten(event)
 
-    def prop_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        markets = frozenset(self.settings.prop_markets)
+    def _outcome_rows(self, markets: frozenset[str]) -> Iterator[tuple[str, dict[str, Any]]]:
         for endpoint, at, kind, event in self.snapshots():
             for row in explode(event, at, kind, markets):
                 yield endpoint, row
 
+    def prop_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        return self._outcome_rows(frozenset(self.settings.prop_markets))
+
     def line_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        markets = frozenset(self.settings.featured_markets)
-        for endpoint, at, kind, event in self.snapshots():
-            for row in explode(event, at, kind, markets):
-                yield endpoint, row
+        return self._outcome_rows(frozenset(self.settings.featured_markets))
 
 
 @dlt.source(name=SOURCE, max_table_nesting=0)

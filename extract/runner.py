@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import dlt
@@ -35,8 +36,8 @@ from dlt.common.schema.exceptions import DataValidationError
 
 from extract import balldontlie, espn, odds_api
 from extract.config import DATASETS, LOG_DATASET, SOURCES, ExtractConfig
-from extract.contracts import ColumnChange, Issues, TableDef, wire_type
-from extract.errors import ExtractError, SchemaDriftError
+from extract.contracts import FROZEN_CONTRACT, ColumnChange, Issues, TableDef, wire_type
+from extract.errors import ConfigError, ExtractError, SchemaDriftError
 from extract.lock import exclusive_run
 from extract.redact import redacted_logging
 from extract.runtime import RunContext
@@ -48,7 +49,6 @@ SOURCE_MODULES: dict[str, Any] = {
     "balldontlie": (balldontlie.balldontlie_source, balldontlie.TABLES),
     "espn": (espn.espn_source, espn.TABLES),
 }
-FROZEN_CONTRACT = {"tables": "evolve", "columns": "freeze", "data_type": "freeze"}
 
 
 @dataclass
@@ -214,7 +214,7 @@ def prune_landing(ctx: RunContext) -> int:
     return removed
 
 
-def write_quarantine(ctx: RunContext, issues: Issues) -> str | None:
+def write_quarantine(ctx: RunContext, issues: Issues) -> Path | None:
     if not issues.quarantined:
         return None
     folder = ctx.config.landing_dir / "quarantine" / datetime.now(UTC).date().isoformat()
@@ -231,7 +231,7 @@ def write_quarantine(ctx: RunContext, issues: Issues) -> str | None:
                 "record": q.record,
             }
             handle.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
-    return str(path)
+    return path
 
 
 def run_day(
@@ -279,7 +279,7 @@ def run_day(
             ctx.config.quarantine_threshold,
             ctx.frozen,
             ctx.config.dlt_dir,
-            None if quarantine_file is None else ctx.config.landing_dir / quarantine_file,
+            quarantine_file,
         )
         for source in sources:
             current = source
@@ -400,7 +400,7 @@ def run_extract(
     quiet_dlt()
     unknown = [s for s in sources if s not in SOURCE_MODULES]
     if unknown or not sources:
-        raise ExtractError(f"unknown source(s) {unknown}; choose from {', '.join(SOURCES)}")
+        raise ConfigError(f"unknown source(s) {unknown}; choose from {', '.join(SOURCES)}")
     ctx = RunContext.create(config, run_id)  # refuses a bad replay folder before any lock
     try:
         with exclusive_run(config, ctx.run_id, load=load) as warehouse:

@@ -18,6 +18,7 @@ from dlt.extract.resource import DltResource
 
 from extract.config import SOURCES, ExtractConfig
 from extract.contracts import (
+    FROZEN_CONTRACT,
     Discovery,
     DiscoveryGate,
     FrozenSchema,
@@ -128,10 +129,7 @@ class RunContext:
             "write_disposition": table.write_disposition,
             "primary_key": list(table.primary_key),
             "columns": columns,
-            "schema_contract": self.contracts.get(
-                (source, table.name),
-                {"tables": "evolve", "columns": "freeze", "data_type": "freeze"},
-            ),
+            "schema_contract": self.contracts.get((source, table.name), dict(FROZEN_CONTRACT)),
         }
 
     def resource(self, source: str, table: TableDef, rows: Rows) -> DltResource:

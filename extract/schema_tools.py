@@ -19,7 +19,7 @@ from pathlib import Path
 
 from extract.config import SOURCES, ExtractConfig
 from extract.contracts import FrozenSchema, proposal_path, schema_diff, schema_path
-from extract.errors import ExtractError
+from extract.errors import ConfigError, ExtractError
 from extract.redact import redacted_logging
 from extract.runner import SOURCE_MODULES, quiet_dlt
 from extract.runtime import RunContext
@@ -60,7 +60,7 @@ def export_schemas(
 
 def accept_schema(config: ExtractConfig, source: str, *, write: bool = True) -> SchemaChange:
     if source not in SOURCES:
-        raise ExtractError(f"unknown source {source!r}; choose from {', '.join(SOURCES)}")
+        raise ConfigError(f"unknown source {source!r}; choose from {', '.join(SOURCES)}")
     proposal = proposal_path(config.dlt_dir, source)
     if not proposal.exists():
         raise ExtractError(

@@ -32,6 +32,7 @@ from sandbox.apis.espn import EspnApi
 from sandbox.apis.index import LeagueIndex, index_for
 from sandbox.apis.odds_api import OddsApi, QuotaLedger
 from sandbox.faults import (
+    Fault,
     FaultInjector,
     FiredFaults,
     apply_record_fault,
@@ -310,18 +311,18 @@ class SandboxServer:
             "faults": self.faults.active(),
         }
 
-    def _inject_spec(self, spec: str | dict[str, Any]) -> None:
+    def _inject_spec(self, spec: str | dict[str, Any]) -> Fault:
+        """Arm a fault from a CLI spec string or a control-API body (one reading of both)."""
         if isinstance(spec, str):
             kind, endpoint, times, params = parse_fault_spec(spec)
-            self.faults.inject(kind, endpoint, times, **params)
-        else:
-            self.faults.inject(
-                spec["kind"],
-                spec.get("endpoint"),
-                spec.get("times", 1),
-                spec.get("after", 0),
-                **(spec.get("params") or {}),
-            )
+            return self.faults.inject(kind, endpoint, times, **params)
+        return self.faults.inject(
+            spec.get("kind", ""),
+            spec.get("endpoint"),
+            spec.get("times", 1),
+            spec.get("after", 0),
+            **(spec.get("params") or {}),
+        )
 
     # --- request handling -------------------------------------------------------------------------
 
@@ -384,13 +385,7 @@ class SandboxServer:
                 self.set_now(str(payload["now"]))
                 return ApiResponse(200, {"now": iso_z(self.now)})
             if path == "/faults" and method == "POST":
-                fault = self.faults.inject(
-                    payload.get("kind", ""),
-                    payload.get("endpoint"),
-                    payload.get("times", 1),
-                    payload.get("after", 0),
-                    **(payload.get("params") or {}),
-                )
+                fault = self._inject_spec(payload)
                 return ApiResponse(201, {"fault": fault.to_dict()})
             if path == "/faults" and method == "DELETE":
                 self.faults.clear()

@@ -56,19 +56,28 @@ def test_drift_exits_non_zero_and_says_how_to_accept(
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "message", "code"),
     [
-        (["--date", "2026-01-15", "--start", "2026-01-14"], "not both"),
-        (["--date", "2026-01-15", "--destination", "oracle"], "use duckdb or bigquery"),
-        (["--date", "2026-01-15", "--now", "noon"], "not an ISO timestamp"),
-        (["--date", "2026-01-15", "--quarantine-threshold", "2"], "share in [0, 1)"),
-        (["--date", "2026-01-15", "--source", "twitter"], "unknown source"),
+        (["--date", "2026-01-15", "--start", "2026-01-14"], "not both", 2),
+        (["--date", "2026-01-15", "--destination", "oracle"], "use duckdb or bigquery", 2),
+        (["--date", "2026-01-15", "--now", "noon"], "not an ISO timestamp", 2),
+        (["--date", "2026-01-15", "--quarantine-threshold", "2"], "share in [0, 1)", 2),
+        (["--date", "2026-01-15", "--source", "twitter"], "unknown source", 2),
     ],
 )
-def test_bad_arguments_fail_with_a_message(invoke: Any, args: list[str], message: str) -> None:
+def test_bad_arguments_fail_with_a_message(
+    invoke: Any, args: list[str], message: str, code: int
+) -> None:
     result = invoke(*args)
-    assert result.exit_code in (1, 2)
+    assert result.exit_code == code
     assert message in result.output
+
+
+def test_export_schemas_refuses_a_bad_date_without_a_traceback(invoke: Any) -> None:
+    result = invoke("export-schemas", "--date", "yesterday")
+    assert result.exit_code == 2
+    assert "dates must be YYYY-MM-DD" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_a_replay_without_a_capture_exits_6(invoke: Any, tmp_path: Path) -> None:
