@@ -16,7 +16,8 @@ STAMP_BQ := $(VENV)/.installed-bigquery
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_PROJECT_DIR := $(CURDIR)
 export DLT_DATA_DIR := $(CURDIR)/.dlt_pipelines
-TARGET ?= dev
+# The dbt target follows NBA_PROPS_TARGET (as profiles.yml and extract do), dev by default.
+TARGET ?= $(or $(NBA_PROPS_TARGET),dev)
 DBT := $(BIN)/dbt
 DBT_FLAGS = --target $(TARGET) --target-path target/$(TARGET)
 
@@ -24,9 +25,13 @@ WAREHOUSE ?= $(or $(NBA_PROPS_DUCKDB_PATH),warehouse/nba_props.duckdb)
 DOCS_PORT ?= 8580
 PORT ?= 8765
 NOW ?=
-# The demo day (the sandbox's default "now" is noon Eastern on it); with a real key, today in New York.
+# The demo day (the sandbox's default "now" is noon Eastern on it). With any real API configured
+# (a key or a base URL: what makes extract leave the sandbox), today in New York.
 DEMO_DATE := 2026-01-15
-DATE ?= $(if $(ODDS_API_KEY),$(shell TZ=America/New_York date +%F),$(DEMO_DATE))
+UPSTREAM := $(ODDS_API_KEY)$(BALLDONTLIE_API_KEY)$(ODDS_API_BASE_URL)$(BALLDONTLIE_BASE_URL)$(ESPN_BASE_URL)
+DATE ?= $(if $(UPSTREAM),$(shell TZ=America/New_York date +%F),$(DEMO_DATE))
+# One daily job per warehouse: the lock sits beside the file it guards.
+DAILY_LOCK = $(WAREHOUSE).daily.lock
 
 .PHONY: help
 help: ## List the targets with one line each
@@ -106,17 +111,17 @@ extract: $(STAMP) ## Load raw data for DATE (box scores of DATE-1, slate and lin
 	$(BIN)/python -m extract --date $(DATE)
 
 .PHONY: daily
-daily: $(STAMP) ## The daily job for DATE (default: the demo day, on the sandbox): extract, then dbt build on dev
-	@mkdir -p warehouse
-	@# One daily job at a time per checkout: a second one stops here instead of racing for the warehouse.
-	@flock --nonblock --conflict-exit-code 75 warehouse/.daily.lock $(MAKE) _daily_steps || { \
-		rc=$$?; [ $$rc -eq 75 ] && echo "another daily job holds warehouse/.daily.lock; not starting" >&2; \
+daily: $(STAMP) ## The daily job for DATE (default: the demo day, on the sandbox): extract, then dbt build
+	@mkdir -p warehouse $(dir $(WAREHOUSE))
+	@# One daily job at a time per warehouse: a second one stops here instead of racing for the file.
+	@flock --nonblock --conflict-exit-code 75 $(DAILY_LOCK) $(MAKE) _daily_steps || { \
+		rc=$$?; [ $$rc -eq 75 ] && echo "another daily job holds $(DAILY_LOCK); not starting" >&2; \
 		exit $$rc; }
 
 .PHONY: _daily_steps
 _daily_steps:
 	$(BIN)/python -m extract --date $(DATE)
-	$(DBT) build --target dev --target-path target/dev
+	$(DBT) build $(DBT_FLAGS)
 
 .PHONY: bench
 bench: $(STAMP) ## Run the benchmarks and print their figures

@@ -9,18 +9,12 @@ import subprocess
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from tests.extract.conftest import fingerprint
+
 REPO = Path(__file__).resolve().parents[1]
-DATA_TABLES = """
-    select table_schema, table_name
-    from information_schema.tables
-    where table_schema in ('raw_odds_api', 'raw_balldontlie', 'raw_espn', 'analytics')
-      and table_name not like '\\_dlt%' escape '\\'
-      and table_type = 'BASE TABLE'
-    order by all
-"""
+DATASETS = ("raw_odds_api", "raw_balldontlie", "raw_espn", "analytics")
 
 
 def _daily(tmp: Path) -> subprocess.CompletedProcess[str]:
@@ -35,6 +29,8 @@ def _daily(tmp: Path) -> subprocess.CompletedProcess[str]:
         "BALLDONTLIE_API_KEY",
         "ODDS_API_BASE_URL",
         "BALLDONTLIE_BASE_URL",
+        "ESPN_BASE_URL",
+        "NBA_PROPS_TARGET",
     ):
         env.pop(name, None)
     return subprocess.run(
@@ -42,44 +38,23 @@ def _daily(tmp: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _fingerprint(path: Path) -> dict[str, tuple]:
-    """Row count and an order-free checksum of each data table, leaving out dlt's per-load ids."""
-    out = {}
-    with duckdb.connect(str(path), read_only=True) as con:
-        for schema, name in con.sql(DATA_TABLES).fetchall():
-            columns = [
-                c
-                for (c,) in con.execute(
-                    "select column_name from information_schema.columns"
-                    " where table_schema = ? and table_name = ? order by ordinal_position",
-                    [schema, name],
-                ).fetchall()
-                if not c.startswith("_dlt_")
-            ]
-            row = ", ".join(f'"{c}"' for c in columns)
-            out[f"{schema}.{name}"] = con.sql(
-                f'select count(*), sum(hash({row})) from "{schema}"."{name}"'
-            ).fetchone()
-    return out
-
-
 @pytest.mark.slow
 def test_daily_runs_the_demo_day_and_a_rerun_adds_nothing(tmp_path: Path) -> None:
     first = _daily(tmp_path)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    after_first = _fingerprint(tmp_path / "daily.duckdb")
+    after_first = fingerprint(tmp_path / "daily.duckdb", DATASETS)
     assert after_first["analytics.dim_teams"][0] == 30
     for table in ("raw_odds_api.player_props", "raw_balldontlie.stats", "raw_espn.events"):
         assert after_first[table][0] > 0, table
 
     second = _daily(tmp_path)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
-    assert _fingerprint(tmp_path / "daily.duckdb") == after_first
+    assert fingerprint(tmp_path / "daily.duckdb", DATASETS) == after_first
 
 
 def test_a_second_daily_job_does_not_start_while_one_holds_the_lock(tmp_path: Path) -> None:
-    lock_path = REPO / "warehouse" / ".daily.lock"
-    lock_path.parent.mkdir(exist_ok=True)
+    # The lock sits beside the warehouse it guards (here a throwaway one).
+    lock_path = tmp_path / "daily.duckdb.daily.lock"
     with lock_path.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         started = time.monotonic()
