@@ -7,7 +7,9 @@ run at it, with the sandbox's clock as "now".
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
@@ -21,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from extract.config import SOURCES, ExtractConfig, parse_now
-from extract.errors import ConfigError, ExtractError
+from extract.errors import ConfigError, ExtractError, SourcesFailedError
 from extract.redact import Redactor
 from extract.runner import RunReport, run_extract
 
@@ -92,8 +94,14 @@ def upstream(config: ExtractConfig, days: list[date]) -> Iterator[ExtractConfig]
         soft_wrap=True,
     )
     server = SandboxServer(now=config.now or sandbox_clock(days), quota=SANDBOX_QUOTA)
+    odds = config.odds
+    if not os.environ.get("ODDS_API_CREDIT_BUDGET"):
+        # the budget guards real money; the sandbox's credits are free, so a range of past dates
+        # (70 credits per event and snapshot) runs as the README shows it, unless a budget is set
+        odds = dataclasses.replace(odds, credit_budget=SANDBOX_QUOTA)
     with server:
         yield config.with_changes(
+            odds=odds,
             odds_api_base_url=server.odds_api_url,
             odds_api_key=server.odds_api_key,
             balldontlie_base_url=server.balldontlie_url,
@@ -104,14 +112,44 @@ def upstream(config: ExtractConfig, days: list[date]) -> Iterator[ExtractConfig]
 
 
 def _summary(report: RunReport) -> Table:
+    """Every (date, source) tried: what it loaded, what it quarantined, or that it failed."""
     table = Table(title="rows extracted")
-    for column in ("date", "source", "table", "rows"):
-        table.add_column(column, justify="right" if column == "rows" else "left")
+    for column in ("date", "source", "table", "rows", "quarantined"):
+        table.add_column(column, justify="right" if column in ("rows", "quarantined") else "left")
     for day in report.dates:
-        for source, tables in sorted(day.rows.items()):
-            for name, rows in sorted(tables.items()):
-                table.add_row(day.day.isoformat(), source, name, str(rows))
+        for source in day.seconds_by_source:
+            bad = str(day.quarantined_by_source.get(source, 0))
+            if source in day.failures:
+                error = day.failures[source]
+                failed = f"FAILED (exit {error.exit_code}): nothing loaded"
+                table.add_row(day.day.isoformat(), source, failed, "0", bad, style="red")
+                continue
+            for name, rows in sorted(day.rows.get(source, {}).items()):
+                table.add_row(day.day.isoformat(), source, name, str(rows), bad)
     return table
+
+
+def _findings(report: RunReport) -> None:
+    """Quarantine counts, schema changes and notes: on screen every time, whatever happened."""
+    bad = sum(d.quarantined for d in report.dates)
+    if bad:
+        files = ", ".join(report.quarantine_files) or "extract_log.quarantine"
+        console.print(
+            Text.assemble(("quarantined", "yellow"), f": {bad} record(s) kept out, see {files}"),
+            soft_wrap=True,
+        )
+    for day_report in report.dates:
+        for change in day_report.changes:
+            console.print(
+                Text.assemble(
+                    ("schema change", "yellow"),
+                    f" ({day_report.day}, kept in _extra, not a contracted column): ",
+                    change.describe(),
+                ),
+                soft_wrap=True,
+            )
+        for note in day_report.notes:
+            console.print(Text.assemble(("note", "yellow"), ": ", note), soft_wrap=True)
 
 
 def _totals(report: RunReport) -> str:
@@ -190,14 +228,20 @@ def main(
             sources = tuple(source) if source else SOURCES
             with upstream(config, days) as live, console.status("extracting") as status:
                 redactor = Redactor(live.secrets())
-                report = run_extract(live, days, sources=sources, load=load, step=status.update)
+                try:
+                    report = run_extract(live, days, sources=sources, load=load, step=status.update)
+                except SourcesFailedError as failed:
+                    _report(failed.report)  # type: ignore[attr-defined]
+                    raise
         except ExtractError as exc:
             raise _fail(exc, redactor) from None
+    _report(report)
+
+
+def _report(report: RunReport) -> None:
     console.print(_summary(report))
     console.print(_totals(report), soft_wrap=True)
-    for day_report in report.dates:
-        for note in day_report.notes:
-            console.print(Text.assemble(("note", "yellow"), ": ", note), soft_wrap=True)
+    _findings(report)
 
 
 @app.command("accept-schema")
@@ -248,3 +292,14 @@ def export_schemas_command(
     for change in changes:
         shown = change.diff or f"{change.path}: unchanged"
         console.print(shown, markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command("upstream")
+def upstream_command() -> None:
+    """Print `real` when a key or base URL points extract at an API, `sandbox` when a run would
+    start the sandbox: the Makefile asks this instead of restating the rule."""
+    try:
+        config = ExtractConfig.from_env()
+    except ExtractError as exc:
+        raise _fail(exc, Redactor()) from None
+    typer.echo("real" if config.has_upstream else "sandbox")

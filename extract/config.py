@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar, TypeVar
 
 from extract.errors import ConfigError
 
@@ -19,10 +20,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("odds_api", "balldontlie", "espn")
 DATASETS = {"odds_api": "raw_odds_api", "balldontlie": "raw_balldontlie", "espn": "raw_espn"}
 LOG_DATASET = "extract_log"
-
-DEFAULT_ODDS_API_BASE_URL = "https://api.the-odds-api.com"
-DEFAULT_BALLDONTLIE_BASE_URL = "https://api.balldontlie.io"
-DEFAULT_ESPN_BASE_URL = "https://site.api.espn.com"
 
 PROP_MARKETS = ("player_points", "player_rebounds", "player_assists", "player_threes")
 FEATURED_MARKETS = ("h2h", "spreads", "totals")
@@ -66,13 +63,15 @@ class ExtractConfig:
     """One run's settings. Build it with `from_env`; tests use `dataclasses.replace`."""
 
     odds_api_key: str | None = None
-    odds_api_base_url: str = DEFAULT_ODDS_API_BASE_URL
+    odds_api_base_url: str = "https://api.the-odds-api.com"
     balldontlie_key: str | None = None
-    balldontlie_base_url: str = DEFAULT_BALLDONTLIE_BASE_URL
+    balldontlie_base_url: str = "https://api.balldontlie.io"
     balldontlie_prefix: str = "/v1"
-    espn_base_url: str = DEFAULT_ESPN_BASE_URL
+    espn_base_url: str = "https://site.api.espn.com"
     target: str = "duckdb"  # "duckdb" or "bigquery"
     duckdb_path: Path = REPO_ROOT / "warehouse" / "nba_props.duckdb"
+    # where NBA_PROPS_TARGET=test loads (NBA_PROPS_TEST_DUCKDB_PATH), read only by `from_env`
+    test_duckdb_path: ClassVar[Path] = REPO_ROOT / "warehouse" / "nba_props_test.duckdb"
     bigquery_project: str | None = None
     bigquery_location: str | None = None
     dlt_dir: Path = REPO_ROOT / ".dlt_pipelines"
@@ -90,60 +89,45 @@ class ExtractConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ExtractConfig:
-        """Read every setting from the environment (see extract/README.md for the list)."""
+        """Read every setting from the environment (see extract/README.md for the list).
+
+        An unset or empty variable keeps the field's default: the defaults live in the dataclasses.
+        """
         env = os.environ if env is None else env
         target_name = (env.get("NBA_PROPS_TARGET") or "dev").strip().lower()
         if target_name not in ("dev", "test", "duckdb", "bigquery"):
             raise ConfigError(
                 f"NBA_PROPS_TARGET={target_name!r}: extract loads into dev, test or bigquery"
             )
-        duckdb_var = (
-            "NBA_PROPS_TEST_DUCKDB_PATH" if target_name == "test" else "NBA_PROPS_DUCKDB_PATH"
-        )
-        duckdb_default = "nba_props_test.duckdb" if target_name == "test" else "nba_props.duckdb"
-        dh = HttpSettings()  # the defaults live in the dataclasses, once
-        http = HttpSettings(
-            connect_timeout=_float(env, "NBA_PROPS_HTTP_CONNECT_TIMEOUT", dh.connect_timeout),
-            read_timeout=_float(env, "NBA_PROPS_HTTP_READ_TIMEOUT", dh.read_timeout),
-            max_attempts=int(_float(env, "NBA_PROPS_HTTP_MAX_ATTEMPTS", dh.max_attempts)),
-            backoff_base=_float(env, "NBA_PROPS_HTTP_BACKOFF_BASE", dh.backoff_base),
-            backoff_cap=_float(env, "NBA_PROPS_HTTP_BACKOFF_CAP", dh.backoff_cap),
-            max_retry_seconds=_float(env, "NBA_PROPS_HTTP_MAX_RETRY_SECONDS", dh.max_retry_seconds),
-        )
-        anchors = tuple(
-            a.strip()
-            for a in (
-                env.get("ODDS_API_HISTORICAL_SNAPSHOTS") or ",".join(DEFAULT_HISTORICAL_ANCHORS)
-            ).split(",")
-            if a.strip()
-        )
-        do = OddsSettings()
-        odds = OddsSettings(
-            regions=env.get("ODDS_API_REGIONS") or do.regions,
-            bookmakers=env.get("ODDS_API_BOOKMAKERS") or None,
-            historical_anchors=anchors,
-            credit_budget=int(_float(env, "ODDS_API_CREDIT_BUDGET", do.credit_budget)),
-            min_remaining=int(_float(env, "ODDS_API_MIN_REMAINING", do.min_remaining)),
+        d = cls()
+        duckdb_var, duckdb_default = (
+            ("NBA_PROPS_TEST_DUCKDB_PATH", cls.test_duckdb_path)
+            if target_name == "test"
+            else ("NBA_PROPS_DUCKDB_PATH", d.duckdb_path)
         )
         config = cls(
-            odds_api_key=env.get("ODDS_API_KEY") or None,
-            odds_api_base_url=env.get("ODDS_API_BASE_URL") or DEFAULT_ODDS_API_BASE_URL,
-            balldontlie_key=env.get("BALLDONTLIE_API_KEY") or None,
-            balldontlie_base_url=env.get("BALLDONTLIE_BASE_URL") or DEFAULT_BALLDONTLIE_BASE_URL,
-            balldontlie_prefix=env.get("BALLDONTLIE_API_PREFIX") or "/v1",
-            espn_base_url=env.get("ESPN_BASE_URL") or DEFAULT_ESPN_BASE_URL,
+            odds_api_key=_text(env, "ODDS_API_KEY", d.odds_api_key),
+            odds_api_base_url=_text(env, "ODDS_API_BASE_URL", d.odds_api_base_url),
+            balldontlie_key=_text(env, "BALLDONTLIE_API_KEY", d.balldontlie_key),
+            balldontlie_base_url=_text(env, "BALLDONTLIE_BASE_URL", d.balldontlie_base_url),
+            balldontlie_prefix=_text(env, "BALLDONTLIE_API_PREFIX", d.balldontlie_prefix),
+            espn_base_url=_text(env, "ESPN_BASE_URL", d.espn_base_url),
             target="bigquery" if target_name == "bigquery" else "duckdb",
-            duckdb_path=_path(env, duckdb_var, REPO_ROOT / "warehouse" / duckdb_default),
-            bigquery_project=env.get("NBA_PROPS_BQ_PROJECT") or None,
-            bigquery_location=env.get("NBA_PROPS_BQ_LOCATION") or None,
-            dlt_dir=_path(env, "NBA_PROPS_DLT_DIR", REPO_ROOT / ".dlt_pipelines"),
-            landing_dir=_path(env, "NBA_PROPS_LANDING_DIR", REPO_ROOT / "landing"),
-            landing_retention_days=int(_float(env, "NBA_PROPS_LANDING_RETENTION_DAYS", 30)),
-            schemas_dir=_path(env, "NBA_PROPS_SCHEMAS_DIR", REPO_ROOT / "extract" / "schemas"),
-            quarantine_threshold=_float(env, "NBA_PROPS_QUARANTINE_THRESHOLD", 0.0),
-            now=parse_now(env["NBA_PROPS_NOW"]) if env.get("NBA_PROPS_NOW") else None,
-            http=http,
-            odds=odds,
+            duckdb_path=_path(env, duckdb_var, duckdb_default),
+            bigquery_project=_text(env, "NBA_PROPS_BQ_PROJECT", d.bigquery_project),
+            bigquery_location=_text(env, "NBA_PROPS_BQ_LOCATION", d.bigquery_location),
+            dlt_dir=_path(env, "NBA_PROPS_DLT_DIR", d.dlt_dir),
+            landing_dir=_path(env, "NBA_PROPS_LANDING_DIR", d.landing_dir),
+            landing_retention_days=int(
+                _float(env, "NBA_PROPS_LANDING_RETENTION_DAYS", d.landing_retention_days)
+            ),
+            schemas_dir=_path(env, "NBA_PROPS_SCHEMAS_DIR", d.schemas_dir),
+            quarantine_threshold=_float(
+                env, "NBA_PROPS_QUARANTINE_THRESHOLD", d.quarantine_threshold
+            ),
+            now=parse_now(env["NBA_PROPS_NOW"]) if env.get("NBA_PROPS_NOW") else d.now,
+            http=_http_from_env(env, d.http),
+            odds=_odds_from_env(env, d.odds),
         )
         config.check()
         return config
@@ -174,13 +158,14 @@ class ExtractConfig:
     @property
     def has_upstream(self) -> bool:
         """True when anything points at a real or external API (so no sandbox is started)."""
+        d = type(self)()
         return any(
             [
                 self.odds_api_key,
                 self.balldontlie_key,
-                self.odds_api_base_url != DEFAULT_ODDS_API_BASE_URL,
-                self.balldontlie_base_url != DEFAULT_BALLDONTLIE_BASE_URL,
-                self.espn_base_url != DEFAULT_ESPN_BASE_URL,
+                self.odds_api_base_url != d.odds_api_base_url,
+                self.balldontlie_base_url != d.balldontlie_base_url,
+                self.espn_base_url != d.espn_base_url,
             ]
         )
 
@@ -196,6 +181,37 @@ class ExtractConfig:
         """The run's notion of now, in UTC, to the second."""
         now = self.now if self.now is not None else datetime.now(UTC)
         return now.astimezone(UTC).replace(microsecond=0)
+
+
+def _http_from_env(env: Mapping[str, str], d: HttpSettings) -> HttpSettings:
+    return HttpSettings(
+        connect_timeout=_float(env, "NBA_PROPS_HTTP_CONNECT_TIMEOUT", d.connect_timeout),
+        read_timeout=_float(env, "NBA_PROPS_HTTP_READ_TIMEOUT", d.read_timeout),
+        max_attempts=int(_float(env, "NBA_PROPS_HTTP_MAX_ATTEMPTS", d.max_attempts)),
+        backoff_base=_float(env, "NBA_PROPS_HTTP_BACKOFF_BASE", d.backoff_base),
+        backoff_cap=_float(env, "NBA_PROPS_HTTP_BACKOFF_CAP", d.backoff_cap),
+        max_retry_seconds=_float(env, "NBA_PROPS_HTTP_MAX_RETRY_SECONDS", d.max_retry_seconds),
+    )
+
+
+def _odds_from_env(env: Mapping[str, str], d: OddsSettings) -> OddsSettings:
+    anchors = _text(env, "ODDS_API_HISTORICAL_SNAPSHOTS", ",".join(d.historical_anchors))
+    return replace(
+        d,
+        regions=_text(env, "ODDS_API_REGIONS", d.regions),
+        bookmakers=_text(env, "ODDS_API_BOOKMAKERS", d.bookmakers),
+        historical_anchors=tuple(a.strip() for a in anchors.split(",") if a.strip()),
+        credit_budget=int(_float(env, "ODDS_API_CREDIT_BUDGET", d.credit_budget)),
+        min_remaining=int(_float(env, "ODDS_API_MIN_REMAINING", d.min_remaining)),
+    )
+
+
+_Default = TypeVar("_Default", bound=str | None)
+
+
+def _text(env: Mapping[str, str], name: str, default: _Default) -> str | _Default:
+    """A variable's text; unset or empty keeps the default (an empty key means no key)."""
+    return env.get(name) or default
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:

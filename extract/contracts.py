@@ -6,8 +6,15 @@ null (`nullable`) and which other JSON types an accepted change allows (`accepts
 checked against it *before* dlt sees it:
 
 - a field the file does not list, a JSON type the column does not allow, or a required field that is
-  absent is **drift**: the run fails, naming source, table, column and old/new type, and a proposal
-  with the change is written for `python -m extract accept-schema`;
+  absent is a **schema change**. What happens next depends on whether the warehouse reads the
+  column (the table's `declared` columns and its key: the contract, checked against dbt's source
+  declarations by a test):
+  - a column nobody reads yet never stops a run: the value is kept in the row's `_extra` JSON
+    column (a new field, or a value of another type than frozen, whose typed column stays null),
+    and the change is reported as a warning and recorded in the run log;
+  - a contracted column that is retyped or missing is **drift**: that source fails for that date,
+    naming source, table, column and old/new type;
+  either way a proposal with the change is written for `python -m extract accept-schema`;
 - a value outside its range, a bad format or a null in a non-nullable column is a **bad record**:
   it is quarantined (kept with source, endpoint, record, reason and run id) and the run fails when
   the quarantined share passes the threshold.
@@ -82,6 +89,8 @@ def flatten(obj: Mapping[str, Any], *prefix: str, skip: frozenset[str] = frozens
 
 # what dlt enforces on every raw table: new tables may appear, columns and types may not change
 FROZEN_CONTRACT = {"tables": "evolve", "columns": "freeze", "data_type": "freeze"}
+# every raw table's JSON column for what arrived outside the frozen schema (see the module doc)
+EXTRA_COLUMN = "_extra"
 
 
 # --- the frozen schema ----------------------------------------------------------------------------
@@ -162,11 +171,13 @@ class FrozenSchema:
         path.write_text(self.to_json(), encoding="utf-8")
 
     def dlt_columns(self, table: str, primary_key: tuple[str, ...]) -> dict[str, dict[str, Any]]:
-        """Declared column hints for dlt: every column typed, keys not null."""
-        return {
+        """Declared column hints for dlt: every column typed, keys not null, plus `_extra`."""
+        columns = {
             name: {"data_type": spec.data_type, "nullable": name not in primary_key}
             for name, spec in self.tables[table].items()
         }
+        columns[EXTRA_COLUMN] = {"data_type": "json", "nullable": True}
+        return columns
 
     def with_changes(self, changes: list[ColumnChange]) -> FrozenSchema:
         """The schema as it would be after accepting `changes` (new columns stay optional)."""
@@ -290,7 +301,12 @@ Rule = Range | OneOf | Pattern | Check
 
 @dataclass(frozen=True)
 class TableDef:
-    """How one raw table is loaded, and the columns downstream relies on (declared in code)."""
+    """How one raw table is loaded, and the columns downstream relies on (declared in code).
+
+    `declared` is the table's contract, the one place it is written: the columns the warehouse
+    reads (dbt's source declarations list exactly these, a test compares them) with their types.
+    A contracted column that changes stops the source; any other column may change freely.
+    """
 
     name: str
     primary_key: tuple[str, ...]
@@ -298,13 +314,20 @@ class TableDef:
     declared: Mapping[str, str]  # column -> data_type that staging models read
     rules: tuple[Rule, ...] = ()
 
+    def contracted(self, column: str) -> bool:
+        return column in self.declared or column in self.primary_key
+
 
 def parse_timestamp(value: Any) -> datetime:
-    """ISO 8601 with Z, an offset, or minute precision (ESPN); naive is read as UTC."""
+    """ISO 8601 with Z or an offset, to the minute at least (ESPN sends minutes).
+
+    A timestamp without a zone is refused: reading it as UTC would be a guess, and a wrong guess
+    moves a game to another date.
+    """
     text = str(value).strip()
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
+        raise ValueError(f"{text!r} has no time zone")
     return parsed.astimezone(UTC)
 
 
@@ -333,13 +356,18 @@ class _Drift:
 
 @dataclass
 class Issues:
-    """Everything a run found wrong, kept until the run decides whether it may load."""
+    """Everything a run found wrong, kept until the run decides whether it may load.
+
+    `drift` blocks the source (a contracted column changed); `evolved` does not (a column nobody
+    reads yet changed: the value went to `_extra`), but is reported and logged all the same.
+    """
 
     run_id: str
     redactor: Redactor
     checked: Counter[str] = field(default_factory=Counter)
     quarantined: list[Quarantined] = field(default_factory=list)
     drift: dict[tuple[str, str, str], _Drift] = field(default_factory=dict)
+    evolved: dict[tuple[str, str, str], _Drift] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     def quarantine(
@@ -373,12 +401,23 @@ class Issues:
         new: str | None,
         endpoint: str,
         example: Any,
+        *,
+        blocking: bool = True,
     ) -> None:
+        found = self.drift if blocking else self.evolved
         key = (source, table, column)
-        if key not in self.drift:
+        if key not in found:
             shown = self.redactor.text(json.dumps(_jsonable(example), ensure_ascii=False))
-            self.drift[key] = _Drift(kind, old, new, endpoint, f"{column}={shown[:80]}")
-        self.drift[key].records += 1
+            found[key] = _Drift(kind, old, new, endpoint, f"{column}={shown[:80]}")
+        found[key].records += 1
+
+    def evolutions(self, source: str | None = None) -> list[ColumnChange]:
+        """The non-blocking schema changes (columns nobody reads yet), for warnings and the log."""
+        return [
+            ColumnChange(s, t, c, d.kind, d.old_type, d.new_type, d.records, d.endpoint, d.example)
+            for (s, t, c), d in sorted(self.evolved.items())
+            if source is None or s == source
+        ]
 
     def changes(self, source: str | None = None) -> list[ColumnChange]:
         return [
@@ -386,6 +425,18 @@ class Issues:
             for (s, t, c), d in sorted(self.drift.items())
             if source is None or s == source
         ]
+
+    def write_proposals(
+        self, sources: tuple[str, ...], frozen: Mapping[str, FrozenSchema], dlt_dir: Path
+    ) -> dict[str, str]:
+        """The frozen file plus every change seen (blocking or not), for `accept-schema`."""
+        every = [c for c in [*self.changes(), *self.evolutions()] if c.source in sources]
+        proposals: dict[str, str] = {}
+        for source in sorted({c.source for c in every}):
+            path = proposal_path(dlt_dir, source)
+            frozen[source].with_changes(every).save(path)
+            proposals[source] = str(path)
+        return proposals
 
     def quarantined_share(self, source: str) -> float:
         bad = sum(1 for q in self.quarantined if q.source == source)
@@ -402,11 +453,7 @@ class Issues:
         """Drift always blocks; bad records block once their share passes `threshold`."""
         changes = [c for c in self.changes() if c.source in sources]
         if changes:
-            proposals: dict[str, str] = {}
-            for source in sorted({c.source for c in changes}):
-                path = proposal_path(dlt_dir, source)
-                frozen[source].with_changes(changes).save(path)
-                proposals[source] = str(path)
+            proposals = self.write_proposals(sources, frozen, dlt_dir)
             raise SchemaDriftError(changes, proposals)
         failing = []
         for source in sources:
@@ -457,13 +504,13 @@ class TableGate:
     def admit(self, endpoint: str, record: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Yield the record converted for loading, or nothing when it was quarantined."""
         self.issues.checked[self.source] += 1
-        reasons = self._drift(endpoint, record)
+        row, extra, reasons = self._reconcile(endpoint, record)
         if reasons:
             self.issues.quarantine(self.source, endpoint, self.table.name, reasons, record)
             return
-        converted, problems = self._convert(record)
+        converted, problems = self._convert(row)
         for rule in self.table.rules:
-            problems += rule.problems(record)
+            problems += rule.problems(row)
         key = tuple(converted.get(c) for c in self.table.primary_key)
         if not problems and key in self._keys:
             problems.append(f"duplicate key {self.table.primary_key} = {key}")
@@ -471,31 +518,65 @@ class TableGate:
             self.issues.quarantine(self.source, endpoint, self.table.name, problems, record)
             return
         self._keys.add(key)
-        yield converted
+        converted[EXTRA_COLUMN] = extra or None
+        # an upstream that echoes a key in a data field must not put it in the warehouse
+        yield self.issues.redactor.value(converted)
 
-    def _drift(self, endpoint: str, record: dict[str, Any]) -> list[str]:
-        reasons = []
-        name = self.table.name
+    def _reconcile(
+        self, endpoint: str, record: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+        """Split a record into the frozen columns and `_extra`; report every schema change.
+
+        Returns (row, extra, blocking reasons): a change to a contracted column blocks the
+        record (and the source, as drift); any other change moves the value into `extra`.
+        """
+        row: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        reasons: list[str] = []
         for column, value in record.items():
             spec = self.columns.get(column)
             wire = wire_type(value)
             if spec is None:
-                self.issues.add_drift(
-                    self.source, name, column, "new column", None, wire, endpoint, value
-                )
-                reasons.append(f"new column `{column}` ({wire})")
+                self._change(column, "new column", None, wire, endpoint, value, blocking=False)
+                extra[column] = value
             elif value is not None and not spec.allows(wire):
-                self.issues.add_drift(
-                    self.source, name, column, "changed type", spec.data_type, wire, endpoint, value
+                blocking = self.table.contracted(column)
+                self._change(
+                    column, "changed type", spec.data_type, wire, endpoint, value, blocking=blocking
                 )
-                reasons.append(f"`{column}` changed type: frozen {spec.data_type}, received {wire}")
+                if blocking:
+                    reasons.append(
+                        f"`{column}` changed type: frozen {spec.data_type}, received {wire}"
+                    )
+                row[column] = None
+                extra[column] = value
+            else:
+                row[column] = value
         for column, spec in self.columns.items():
             if spec.required and column not in record:
-                self.issues.add_drift(
-                    self.source, name, column, "missing field", spec.data_type, None, endpoint, None
+                blocking = self.table.contracted(column)
+                self._change(
+                    column, "missing field", spec.data_type, None, endpoint, None, blocking=blocking
                 )
-                reasons.append(f"required field `{column}` is missing")
-        return reasons
+                if blocking:
+                    reasons.append(f"required field `{column}` is missing")
+        return row, extra, reasons
+
+    def _change(
+        self,
+        column: str,
+        kind: str,
+        old: str | None,
+        new: str | None,
+        endpoint: str,
+        example: Any,
+        *,
+        blocking: bool,
+    ) -> None:
+        self.issues.add_drift(
+            self.source, self.table.name, column, kind, old, new, endpoint, example,
+            blocking=blocking,
+        )  # fmt: skip
 
     def _convert(self, record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         out: dict[str, Any] = {}
@@ -503,7 +584,8 @@ class TableGate:
         for column, value in record.items():
             spec = self.columns[column]
             if value is None:
-                if not spec.nullable:
+                # only what the warehouse reads must be present; other columns may come and go
+                if not spec.nullable and self.table.contracted(column):
                     problems.append(f"`{column}` is null")
                 out[column] = None
                 continue
@@ -511,11 +593,22 @@ class TableGate:
                 if spec.data_type == "timestamp":
                     value = parse_timestamp(value)
                 elif spec.data_type == "date":
-                    value = date.fromisoformat(str(value)[:10])
-            except ValueError:
-                problems.append(f"`{column}`={value!r} is not a valid {spec.data_type}")
+                    value = parse_date(value)
+            except ValueError as exc:
+                problems.append(f"`{column}`={value!r} is not a valid {spec.data_type}: {exc}")
             out[column] = value
         return out, problems
+
+
+def parse_date(value: Any) -> date:
+    """A calendar date, YYYY-MM-DD, or the date of an ISO timestamp (nothing else after it)."""
+    text = str(value).strip()
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    if len(text) > 10 and text[10] == "T":
+        parse_timestamp(text)  # the rest must be a real time with a zone, not trailing garbage
+        return date.fromisoformat(text[:10])
+    raise ValueError(f"{text!r} is not YYYY-MM-DD")
 
 
 # --- discovery: writing a frozen schema for the first time ----------------------------------------

@@ -8,6 +8,7 @@ boundary, so a key that slipped into a message from a third-party library is sti
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 
 class ExtractError(Exception):
@@ -139,3 +140,39 @@ class QuarantineError(ExtractError):
     """More records failed validation than the configured share allows."""
 
     exit_code = 8
+
+
+@dataclass(frozen=True)
+class SourceFailure:
+    """One source that loaded nothing for one date, and why."""
+
+    day: date
+    source: str
+    error: ExtractError
+
+    def describe(self) -> str:
+        kind = type(self.error).__name__
+        body = str(self.error).replace("\n", "\n    ")
+        return f"{self.source} {self.day.isoformat()} ({kind}, exit {self.error.exit_code}): {body}"
+
+
+class SourcesFailedError(ExtractError):
+    """Some (source, date) pairs failed; each loaded nothing, every other pair was loaded.
+
+    The exit code is the first failure's, so a single failing source exits as it always did
+    (7 for drift, 8 for quarantine, ...). `loaded` lists what did load, so the count is true.
+    """
+
+    def __init__(self, failures: list[SourceFailure], loaded: list[tuple[date, str]]) -> None:
+        self.failures = failures
+        self.loaded = loaded
+        self.exit_code = failures[0].error.exit_code
+        lines = [f"{len(failures)} source-date(s) failed and loaded nothing; {len(loaded)} loaded:"]
+        lines += [f"  - {failure.describe()}" for failure in failures]
+        if loaded:
+            shown = ", ".join(f"{source} {day.isoformat()}" for day, source in loaded)
+            lines.append(f"Loaded: {shown}.")
+        else:
+            lines.append("Nothing was loaded.")
+        lines.append("Rerun the failed dates once fixed: loaded data is not loaded twice.")
+        super().__init__("\n".join(lines))

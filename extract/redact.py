@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
 # query parameters and headers that carry credentials in the three APIs (and commonly elsewhere)
@@ -25,7 +25,9 @@ class Redactor:
     """Masks a fixed set of secret values plus credential-bearing URL parameters and headers."""
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
-        values = {s for s in secrets if s and len(s) >= _MIN_SECRET_LEN}
+        raw = {s for s in secrets if s and len(s) >= _MIN_SECRET_LEN}
+        # a key with URL-reserved characters travels encoded: mask every form it can take
+        values = raw | {quote(s, safe="") for s in raw} | {quote_plus(s) for s in raw}
         # longest first, so a secret that contains another is masked whole
         self._secrets = sorted(values, key=len, reverse=True)
 
@@ -56,7 +58,9 @@ class Redactor:
         }
 
     def value(self, obj: Any) -> Any:
-        """Deep-redact strings inside JSON-like data (for quarantined records and run logs)."""
+        """Deep-redact strings inside JSON-like data (records, quarantined records, run logs)."""
+        if not self._secrets:
+            return obj
         if isinstance(obj, str):
             return self.text(obj)
         if isinstance(obj, dict):

@@ -1,18 +1,19 @@
-"""Runs the three sources for one or more dates, all-or-nothing per date.
+"""Runs the sources for one or more dates, all-or-nothing per source and date.
 
-Order for one date (the design choice behind "nothing half-loaded"):
+Order for one (source, date), the design choice behind "nothing half-loaded":
 
-1. extract every source (all HTTP happens here; every record is checked against the frozen schema
-   and the table's rules as it is extracted);
-2. decide: any drift, or more bad records than the threshold allows, fails the date;
-3. normalize every source (dlt's frozen `schema_contract` re-checks columns and types);
-4. only then load every source.
+1. extract (all HTTP happens here; every record is checked against the frozen schema and the
+   table's rules as it is extracted);
+2. decide: drift in a contracted column, or more bad records than the threshold allows, fails it;
+3. normalize (dlt's frozen `schema_contract` re-checks columns and types);
+4. only then load.
 
-A failure in steps 1-3 aborts the pending dlt packages of *all* sources (`abort_packages`), so
-nothing of that date reaches the warehouse and the next run does not silently find an old package
-pending. A failure inside step 4 itself (the warehouse refusing a write) can leave the sources
-loaded before it; each source's package is loaded atomically per table by dlt, and rerunning the
-date is safe because every table merges on its keys.
+A failure in any step aborts that source's pending dlt packages (`abort_packages`), so nothing of
+that source and date reaches the warehouse and the next run does not silently find an old package
+pending. The other sources of the date go on: one failing source never sinks the others. What the
+day can still do without it is for the daily job's dependency checks to decide. After the last
+date the run raises `SourcesFailedError` naming every failed source, date and reason (exit
+non-zero), once the run log (which records both the loads and the failures) is written.
 
 A run holds the locks of extract/lock.py from start to end (and, loading into DuckDB, one
 connection to the file), so a second run cannot interleave with it.
@@ -34,30 +35,53 @@ from typing import Any
 import dlt
 from dlt.common.schema.exceptions import DataValidationError
 
-from extract import balldontlie, espn, odds_api
-from extract.config import DATASETS, LOG_DATASET, SOURCES, ExtractConfig
-from extract.contracts import FROZEN_CONTRACT, ColumnChange, Issues, TableDef, wire_type
-from extract.errors import ConfigError, ExtractError, SchemaDriftError
+from extract.config import LOG_DATASET, SOURCES, ExtractConfig
+from extract.contracts import (
+    EXTRA_COLUMN,
+    FROZEN_CONTRACT,
+    ColumnChange,
+    Issues,
+    TableDef,
+    wire_type,
+)
+from extract.errors import (
+    ConfigError,
+    ExtractError,
+    RunLockedError,
+    SchemaDriftError,
+    SourceFailure,
+    SourcesFailedError,
+)
 from extract.lock import exclusive_run
 from extract.redact import redacted_logging
 from extract.runtime import RunContext
+from extract.sources import REGISTRY
 
 log = logging.getLogger("extract")
 
-SOURCE_MODULES: dict[str, Any] = {
-    "odds_api": (odds_api.odds_api_source, odds_api.TABLES),
-    "balldontlie": (balldontlie.balldontlie_source, balldontlie.TABLES),
-    "espn": (espn.espn_source, espn.TABLES),
-}
+# failures that no other source or date could escape: the run stops at once
+FATAL = (ConfigError, RunLockedError)
 
 
 @dataclass
 class DateReport:
+    """One date: what each source loaded, or why it did not."""
+
     day: date
     rows: dict[str, dict[str, int]] = field(default_factory=dict)
     quarantined: int = 0
+    quarantined_by_source: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # schema changes of columns nobody reads yet: loaded (values kept in `_extra`), reported
+    changes: list[ColumnChange] = field(default_factory=list)
+    failures: dict[str, ExtractError] = field(default_factory=dict)
+    seconds_by_source: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
+    issues: list[Issues] = field(default_factory=list, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
 
 
 @dataclass
@@ -67,12 +91,19 @@ class RunReport:
     dates: list[DateReport] = field(default_factory=list)
     status: str = "running"
     error: str = ""
-    failed_day: date | None = None
     http_calls: int = 0
     retries: int = 0
     odds_credits_spent: int = 0
     odds_credits_remaining: int | None = None
     quarantine_files: list[str] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[SourceFailure]:
+        return [
+            SourceFailure(d.day, source, error)
+            for d in self.dates
+            for source, error in d.failures.items()
+        ]
 
 
 def quiet_dlt() -> None:
@@ -123,7 +154,7 @@ def table_contracts(
     out = {}
     for table in tables:
         existing = set((stored.get(table.name) or {}).get("columns", {}))
-        pending = sorted(set(ctx.frozen[source].tables[table.name]) - existing)
+        pending = sorted({*ctx.frozen[source].tables[table.name], EXTRA_COLUMN} - existing)
         contract = dict(FROZEN_CONTRACT)
         if table.name in stored and pending:
             contract["columns"] = "evolve"
@@ -234,107 +265,201 @@ def write_quarantine(ctx: RunContext, issues: Issues) -> Path | None:
     return path
 
 
-def run_day(
+def run_source_day(
     ctx: RunContext,
+    source: str,
     day: date,
-    sources: Sequence[str],
+    report: DateReport,
     *,
     load: bool = True,
     step: Callable[[str], None] = lambda _msg: None,
-) -> DateReport:
-    started = time.monotonic()
-    report = DateReport(day)
+) -> None:
+    """Extract, check, normalize and load one source for one date: all of it, or nothing.
+
+    Raises the source's `ExtractError` after aborting its pending package; `report` gets the rows,
+    quarantine counts, notes and non-blocking schema changes either way.
+    """
+    spec = REGISTRY[source]
     ctx.issues = Issues(ctx.run_id, ctx.redactor)
-    pipelines = {s: pipeline_for(ctx.config, s, DATASETS[s], ctx.warehouse) for s in sources}
-    current = sources[0]
+    report.issues.append(ctx.issues)
+    pipeline = pipeline_for(ctx.config, source, spec.dataset, ctx.warehouse)
     try:
-        for source in sources:
-            current = source
-            factory, tables = SOURCE_MODULES[source]
-            pipeline = pipelines[source]
-            if load:
-                step(f"{source}: syncing state with the warehouse")
-                if pipeline.has_pending_data:
-                    # left by --no-load or a killed run: this run fetches the date afresh, and
-                    # loading an old package first would mix two runs' data under one load
-                    log.warning(
-                        "run=%s %s: aborting package(s) left pending by an earlier run: %s",
-                        ctx.run_id,
-                        source,
-                        ", ".join(
-                            [*pipeline.list_extracted_load_packages(),
-                             *pipeline.list_normalized_load_packages()]
-                        ),
-                    )  # fmt: skip
-                    pipeline.abort_packages()
-                pipeline.sync_destination()
-            ctx.contracts.update(table_contracts(pipeline, source, tables, ctx))
-            step(f"{source}: extracting {day}")
-            pipeline.extract(factory(ctx, day))
-        report.notes = list(ctx.issues.notes)
+        if load:
+            step(f"{source}: syncing state with the warehouse")
+            _abort_left_over(pipeline, source, ctx)
+            pipeline.sync_destination()
+        ctx.contracts.update(table_contracts(pipeline, source, spec.tables, ctx))
+        step(f"{source}: extracting {day}")
+        pipeline.extract(spec.factory(ctx, day))
+        _record_findings(ctx, source, report)
         quarantine_file = write_quarantine(ctx, ctx.issues)
-        report.quarantined = len(ctx.issues.quarantined)
         ctx.issues.raise_if_blocking(
-            tuple(sources),
+            (source,),
             ctx.config.quarantine_threshold,
             ctx.frozen,
             ctx.config.dlt_dir,
             quarantine_file,
         )
-        for source in sources:
-            current = source
-            step(f"{source}: normalizing")
-            info = pipelines[source].normalize()
-            report.rows[source] = {
-                t: n
-                for t, n in (info.row_counts if info else {}).items()
-                if not t.startswith("_dlt")
-            }
+        if report.changes and any(c.source == source for c in report.changes):
+            ctx.issues.write_proposals((source,), ctx.frozen, ctx.config.dlt_dir)
+        step(f"{source}: normalizing")
+        info = pipeline.normalize()
+        rows = {
+            t: n for t, n in (info.row_counts if info else {}).items() if not t.startswith("_dlt")
+        }
         if load:
-            for source in sources:
-                current = source
-                step(f"{source}: loading into {DATASETS[source]}")
-                pipelines[source].load()
+            step(f"{source}: loading into {spec.dataset}")
+            pipeline.load()
+        report.rows[source] = rows
     except BaseException as exc:
-        _abort(pipelines, ctx)
-        if isinstance(exc, KeyboardInterrupt):
+        _abort({source: pipeline}, ctx)
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
-        raise translate(exc, current, ctx) from exc
-    finally:
-        report.seconds = time.monotonic() - started
+        raise translate(exc, source, ctx) from exc
+
+
+def _abort_left_over(pipeline: dlt.Pipeline, source: str, ctx: RunContext) -> None:
+    """Packages left by --no-load or a killed run: this run fetches the date afresh, and loading
+    an old package first would mix two runs' data under one load."""
+    if not pipeline.has_pending_data:
+        return
+    log.warning(
+        "run=%s %s: aborting package(s) left pending by an earlier run: %s",
+        ctx.run_id,
+        source,
+        ", ".join(
+            [*pipeline.list_extracted_load_packages(), *pipeline.list_normalized_load_packages()]
+        ),
+    )
+    pipeline.abort_packages()
+
+
+def _record_findings(ctx: RunContext, source: str, report: DateReport) -> None:
+    """Notes, quarantine counts and non-blocking schema changes: said on screen and logged."""
+    issues = ctx.issues
+    report.notes.extend(issues.notes)
+    bad = sum(1 for q in issues.quarantined if q.source == source)
+    report.quarantined_by_source[source] = bad
+    report.quarantined += bad
+    for change in issues.evolutions(source):
+        report.changes.append(change)
+        log.warning(
+            "run=%s %s %s: schema change kept in %s (not a contracted column): %s",
+            ctx.run_id,
+            source,
+            report.day,
+            EXTRA_COLUMN,
+            change.describe(),
+        )
+
+
+def run_day(
+    ctx: RunContext,
+    day: date,
+    sources: Sequence[str],
+    report: DateReport | None = None,
+    *,
+    load: bool = True,
+    step: Callable[[str], None] = lambda _msg: None,
+) -> DateReport:
+    """Every source for one date, each on its own: a failing source does not stop the others."""
+    report = report if report is not None else DateReport(day)
+    started = time.monotonic()
+    for source in sources:
+        source_started = time.monotonic()
+        try:
+            run_source_day(ctx, source, day, report, load=load, step=step)
+        except FATAL:
+            raise
+        except ExtractError as exc:
+            report.failures[source] = exc
+            log.error("run=%s %s %s failed: %s", ctx.run_id, source, day, exc)
+        finally:
+            report.seconds_by_source[source] = round(time.monotonic() - source_started, 3)
+    report.seconds = time.monotonic() - started
     return report
 
 
-def write_run_log(ctx: RunContext, report: RunReport, issues: list[Issues]) -> None:
-    """Run metadata into the `extract_log` dataset: runs, quarantined records, Odds API credits."""
-    runs = [
-        {
-            "run_id": ctx.run_id,
-            "day": d.day,
-            "status": "ok",
-            "error": "",
-            "now": ctx.now,
-            "rows": json.dumps(d.rows, sort_keys=True),
-            "quarantined": d.quarantined,
-            "seconds": round(d.seconds, 3),
-            "finished_at": datetime.now(UTC),
-        }
-        for d in report.dates
-    ]
-    if report.failed_day is not None:
-        runs.append(
+def _run_rows(ctx: RunContext, report: RunReport) -> list[dict[str, Any]]:
+    """One row per (date, source) tried, ok or failed, and one for a run-wide failure."""
+    finished = datetime.now(UTC)
+    rows = []
+    for d in report.dates:
+        for source in d.seconds_by_source:
+            error = d.failures.get(source)
+            rows.append(
+                {
+                    "run_id": ctx.run_id,
+                    "day": d.day,
+                    "source": source,
+                    "status": "failed" if error else "ok",
+                    "error": ctx.redactor.text(str(error))[:4000] if error else "",
+                    "error_kind": type(error).__name__ if error else "",
+                    "now": ctx.now,
+                    "rows": json.dumps(d.rows.get(source, {}), sort_keys=True),
+                    "quarantined": d.quarantined_by_source.get(source, 0),
+                    "seconds": d.seconds_by_source[source],
+                    "finished_at": finished,
+                }
+            )
+    if report.error:  # a run-wide failure (a lock, an interrupt, a bug) after the rows above
+        rows.append(
             {
                 "run_id": ctx.run_id,
-                "day": report.failed_day,
+                "day": None,
+                "source": "",
                 "status": report.status,
-                "error": report.error[:2000],
+                "error": report.error[:4000],
+                "error_kind": "run",
                 "now": ctx.now,
                 "rows": "{}",
-                "quarantined": sum(len(i.quarantined) for i in issues[len(report.dates) :]),
+                "quarantined": 0,
                 "seconds": 0.0,
-                "finished_at": datetime.now(UTC),
+                "finished_at": finished,
             }
         )
+    return rows
+
+
+def _change_rows(ctx: RunContext, report: RunReport) -> list[dict[str, Any]]:
+    """Every schema change seen: the blocking ones (drift) and the ones kept in `_extra`."""
+    rows = []
+    for d in report.dates:
+        blocking = [
+            c
+            for error in d.failures.values()
+            if isinstance(error, SchemaDriftError)
+            for c in error.changes
+        ]
+        for change, is_blocking in [
+            *((c, True) for c in blocking),
+            *((c, False) for c in d.changes),
+        ]:
+            rows.append(
+                {
+                    "run_id": ctx.run_id,
+                    "day": d.day,
+                    "source": change.source,
+                    "table_name": change.table,
+                    "column_name": change.column,
+                    "kind": change.kind,
+                    "old_type": change.old_type,
+                    "new_type": change.new_type,
+                    "records": change.records,
+                    "endpoint": change.endpoint,
+                    "example": ctx.redactor.text(change.example),
+                    "is_blocking": is_blocking,
+                }
+            )
+    return rows
+
+
+def write_run_log(ctx: RunContext, report: RunReport) -> None:
+    """Run metadata into the `extract_log` dataset (kept forever, append only): one row per
+    (date, source) with its outcome, quarantined records, schema changes, Odds API credits."""
+    runs = _run_rows(ctx, report)
+    changes = _change_rows(ctx, report)
+    issues = [i for d in report.dates for i in d.issues]
     quarantined = [
         {
             "run_id": q.run_id,
@@ -363,7 +488,13 @@ def write_run_log(ctx: RunContext, report: RunReport, issues: list[Issues]) -> N
     pipeline = pipeline_for(ctx.config, "extract_log", LOG_DATASET, ctx.warehouse)
     resources = [
         dlt.resource(runs, name="runs", write_disposition="append",
-                     columns={"day": {"data_type": "date"}, "error": {"data_type": "text"}}),
+                     columns={"day": {"data_type": "date"}, "error": {"data_type": "text"},
+                              "source": {"data_type": "text"},
+                              "error_kind": {"data_type": "text"}}),
+        dlt.resource(changes, name="schema_changes", write_disposition="append",
+                     columns={"day": {"data_type": "date"}, "old_type": {"data_type": "text"},
+                              "new_type": {"data_type": "text"},
+                              "is_blocking": {"data_type": "bool"}}),
         dlt.resource(quarantined, name="quarantine", write_disposition="append",
                      columns={"record": {"data_type": "text"}, "reason": {"data_type": "text"}}),
         dlt.resource(calls, name="odds_api_calls", write_disposition="append",
@@ -392,13 +523,15 @@ def run_extract(
     run_id: str | None = None,
     step: Callable[[str], None] = lambda _msg: None,
 ) -> RunReport:
-    """Extract and load each date in turn; raises `ExtractError` at the first date that fails.
+    """Extract and load each date in turn, each source on its own.
 
-    The whole run holds the locks of extract/lock.py: a second run on the same warehouse or
+    Returns the report when everything loaded; raises `SourcesFailedError` (with `.report`) after
+    the last date when any (source, date) failed, and a fatal error (a lock, the configuration)
+    at once. The whole run holds the locks of extract/lock.py: a second run on the same warehouse or
     pipelines folder fails at once with `RunLockedError` instead of interleaving with this one.
     """
     quiet_dlt()
-    unknown = [s for s in sources if s not in SOURCE_MODULES]
+    unknown = [s for s in sources if s not in REGISTRY]
     if unknown or not sources:
         raise ConfigError(f"unknown source(s) {unknown}; choose from {', '.join(SOURCES)}")
     ctx = RunContext.create(config, run_id)  # refuses a bad replay folder before any lock
@@ -421,7 +554,6 @@ def _run_days(
 ) -> RunReport:
     config = ctx.config
     report = RunReport(ctx.run_id, ctx.now)
-    all_issues: list[Issues] = []
     log.info(
         "run=%s start: dates %s, sources %s, now %s, target %s%s",
         ctx.run_id,
@@ -443,29 +575,30 @@ def _run_days(
         (config.capture_dir / "manifest.json").write_text(json.dumps(manifest, indent=1))
     try:
         for day in days:
-            report.failed_day = day
-            try:
-                report.dates.append(run_day(ctx, day, sources, load=load, step=step))
-                report.failed_day = None
-            finally:
-                all_issues.append(ctx.issues)
-                path = ctx.config.landing_dir / "quarantine"
-                report.quarantine_files = sorted(str(p) for p in path.glob(f"*/{ctx.run_id}.jsonl"))
-            log.info("run=%s %s loaded: %s", ctx.run_id, day, json.dumps(report.dates[-1].rows))
-        report.status = "ok"
+            day_report = DateReport(day)
+            report.dates.append(day_report)  # before the work, so a fatal error still logs it
+            run_day(ctx, day, sources, day_report, load=load, step=step)
+            path = ctx.config.landing_dir / "quarantine"
+            report.quarantine_files = sorted(str(p) for p in path.glob(f"*/{ctx.run_id}.jsonl"))
+            log.info("run=%s %s loaded: %s", ctx.run_id, day, json.dumps(day_report.rows))
     except BaseException as exc:
         report.status = "failed"
         report.error = ctx.redactor.text(str(exc)) or type(exc).__name__
         log.error("run=%s failed: %s", ctx.run_id, report.error)
-        _finish(ctx, report, all_issues, load=load, failed=True)
+        _finish(ctx, report, load=load, failed=True)
         raise
-    _finish(ctx, report, all_issues, load=load, failed=False)
+    failures = report.failures
+    report.status = "failed" if failures else "ok"
+    _finish(ctx, report, load=load, failed=bool(failures))
+    if failures:
+        loaded = [(d.day, source) for d in report.dates for source in d.rows]
+        error = SourcesFailedError(failures, loaded)
+        error.report = report  # type: ignore[attr-defined]
+        raise error
     return report
 
 
-def _finish(
-    ctx: RunContext, report: RunReport, issues: list[Issues], *, load: bool, failed: bool
-) -> None:
+def _finish(ctx: RunContext, report: RunReport, *, load: bool, failed: bool) -> None:
     """Totals into the report, and the run log into the warehouse.
 
     A run log that cannot be written fails an otherwise good run (its credits and quarantined
@@ -479,7 +612,7 @@ def _finish(
     if not load:
         return
     try:
-        write_run_log(ctx, report, issues)
+        write_run_log(ctx, report)
     except ExtractError as exc:
         if not failed:
             raise

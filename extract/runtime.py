@@ -16,6 +16,7 @@ from typing import Any
 import dlt
 from dlt.extract.resource import DltResource
 
+from extract.capture import ReplayStore, ResponseRecorder
 from extract.config import SOURCES, ExtractConfig
 from extract.contracts import (
     FROZEN_CONTRACT,
@@ -27,7 +28,8 @@ from extract.contracts import (
     TableGate,
     schema_path,
 )
-from extract.http import ApiSession, QuotaTracker, ReplayStore, ResponseRecorder
+from extract.http import ApiSession
+from extract.odds_quota import QuotaTracker
 from extract.redact import Redactor
 
 log = logging.getLogger("extract")
@@ -108,7 +110,8 @@ class RunContext:
                 api_key=api_key,
                 key_in=key_in,
                 replay=self.replay,
-                quota=self.quota if source == "odds_api" else None,
+                # the Odds API bills per call; its credit rules ride on its session only
+                call_policy=self.quota if source == "odds_api" else None,
             )
         return self.sessions[source]
 

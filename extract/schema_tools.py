@@ -21,8 +21,9 @@ from extract.config import SOURCES, ExtractConfig
 from extract.contracts import FrozenSchema, proposal_path, schema_diff, schema_path
 from extract.errors import ConfigError, ExtractError
 from extract.redact import redacted_logging
-from extract.runner import SOURCE_MODULES, quiet_dlt
+from extract.runner import quiet_dlt
 from extract.runtime import RunContext
+from extract.sources import REGISTRY
 
 
 @dataclass
@@ -41,8 +42,7 @@ def export_schemas(
     try:
         with redacted_logging(ctx.redactor):
             for source in sources:
-                factory, _ = SOURCE_MODULES[source]
-                for _item in factory(ctx, day):
+                for _item in REGISTRY[source].factory(ctx, day):
                     pass
         assert ctx.discovery is not None
         for source in sources:

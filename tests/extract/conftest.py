@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from extract.cli import app
 from extract.config import DATASETS, REPO_ROOT, HttpSettings, OddsSettings
 from extract.config import ExtractConfig as Config
+from extract.errors import SourcesFailedError
 from extract.runner import RunReport, run_extract
 
 # the sandbox's default clock is 2026-01-15 17:00Z: noon in New York, mid-season
@@ -123,7 +124,14 @@ def query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 
 def run(config: Config, day: date = TODAY, **kwargs: Any) -> RunReport:
-    return run_extract(config, [day], **kwargs)
+    """One date. When exactly one source fails, its own error is raised (a drift test expects
+    `SchemaDriftError`); the `SourcesFailedError` around it stays reachable as `__cause__`."""
+    try:
+        return run_extract(config, [day], **kwargs)
+    except SourcesFailedError as failed:
+        if len(failed.failures) == 1:
+            raise failed.failures[0].error from failed
+        raise
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import pytest
 
 from extract.config import ExtractConfig
 from extract.errors import ReplayMissError
-from extract.runner import prune_landing, run_extract
+from extract.runner import prune_landing
 from extract.runtime import RunContext
 from tests.extract.conftest import TODAY, YESTERDAY, fingerprint, make_config, run
 
@@ -61,7 +61,7 @@ def test_replay_refuses_requests_it_has_no_capture_for(tmp_path: Path, sandbox: 
     run(make_config(tmp_path / "live", sandbox, capture_dir=capture), sources=("espn",), load=False)
     replay = offline(make_config(tmp_path / "replay", sandbox), capture)
     with pytest.raises(ReplayMissError, match="no captured response left for GET"):
-        run_extract(replay, [YESTERDAY], sources=("espn",))
+        run(replay, YESTERDAY, sources=("espn",))
     assert fingerprint(replay.duckdb_path).get("raw_espn.events", (0,))[0] == 0
 
 

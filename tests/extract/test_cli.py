@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from extract.config import REPO_ROOT
-from tests.extract.conftest import fingerprint, table_names
+from tests.extract.conftest import fingerprint, query, table_names
 
 ENV_NAMES = (
     "ODDS_API_KEY",
@@ -38,14 +38,17 @@ def test_a_date_loads_and_prints_a_summary(invoke: Any, tmp_path: Path) -> None:
 def test_drift_exits_non_zero_and_says_how_to_accept(
     invoke: Any, tmp_path: Path, sandbox: Any
 ) -> None:
+    sandbox.faults.inject("changed_type", "espn.scoreboard", times=None)  # `score`: contracted
     sandbox.faults.inject("new_field", "espn.scoreboard", times=None)
     result = invoke("--date", "2026-01-15", "--source", "espn")
     assert result.exit_code == 7
-    assert "new column `sandbox_new_field`" in result.output
+    assert "espn 2026-01-15 (SchemaDriftError, exit 7)" in result.output
+    assert "column `score` changed type: frozen text, received bigint" in result.output
     assert "python -m extract accept-schema --source espn" in result.output
     declined = invoke("accept-schema", "--source", "espn", input="n\n")
     assert declined.exit_code == 1
-    assert "sandbox_new_field" in declined.output  # the diff is shown before asking
+    assert '"bigint"' in declined.output  # the diff is shown before asking
+    assert "sandbox_new_field" in declined.output  # the unread new field is offered too
     accepted = invoke("accept-schema", "--source", "espn", "--yes")
     assert accepted.exit_code == 0, accepted.output
     assert "review and commit it like code" in accepted.output
@@ -53,6 +56,27 @@ def test_drift_exits_non_zero_and_says_how_to_accept(
     assert again.exit_code == 0, again.output
     prints = fingerprint(tmp_path / "warehouse" / "raw.duckdb")
     assert prints["raw_espn.competitors"][0] > 0
+
+
+def test_an_unread_new_field_loads_with_a_warning_and_a_log_row(
+    invoke: Any, tmp_path: Path, sandbox: Any
+) -> None:
+    sandbox.faults.inject("new_field", "espn.scoreboard", times=None)
+    result = invoke("--date", "2026-01-15", "--source", "espn")
+    assert result.exit_code == 0, result.output
+    assert "schema change" in result.output
+    assert "new column `sandbox_new_field` (text)" in result.output
+    warehouse = tmp_path / "warehouse" / "raw.duckdb"
+    logged = query(
+        warehouse,
+        "select source, table_name, column_name, kind, new_type, is_blocking "
+        "from extract_log.schema_changes",
+    )
+    assert ("espn", "competitors", "sandbox_new_field", "new column", "text", False) in logged
+    kept = query(
+        warehouse, "select distinct _extra->>'sandbox_new_field' from raw_espn.competitors"
+    )
+    assert kept == [("surprise",)]
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from extract.contracts import (
     as_number,
     column_name,
     flatten,
+    parse_date,
     parse_timestamp,
     schema_diff,
     schema_path,
@@ -78,31 +79,59 @@ def test_a_good_record_passes_converted(issues: Issues) -> None:
     assert issues.checked["src"] == 1
 
 
-def test_new_column_is_drift_with_its_type(issues: Issues) -> None:
-    assert admit(issues, good(surprise="x")) == []
-    [change] = issues.changes()
+def test_a_new_column_is_kept_in_extra_and_reported_without_blocking(issues: Issues) -> None:
+    [row] = admit(issues, good(surprise="x"))
+    assert row["_extra"] == {"surprise": "x"}
+    assert "surprise" not in row
+    assert issues.changes() == []  # nothing blocks ...
+    [change] = issues.evolutions()  # ... but the change is reported
     assert (change.table, change.column, change.kind, change.new_type) == (
         "things",
         "surprise",
         "new column",
         "text",
     )
-    assert "new column `surprise`" in issues.quarantined[0].reason
+    assert issues.quarantined == []
 
 
-def test_changed_type_names_old_and_new_type(issues: Issues) -> None:
-    assert admit(issues, good(price="1.91")) == []
-    [change] = issues.changes()
+def test_an_unread_column_that_changes_type_moves_to_extra(issues: Issues) -> None:
+    [row] = admit(issues, good(price="1.91"))  # `price` is not contracted (TABLE.declared)
+    assert row["price"] is None
+    assert row["_extra"] == {"price": "1.91"}
+    [change] = issues.evolutions()
     assert (change.column, change.old_type, change.new_type) == ("price", "double", "text")
     assert "frozen double, received text" in change.describe()
 
 
-def test_missing_required_field_is_drift_but_an_optional_one_is_not(issues: Issues) -> None:
+def test_a_contracted_column_that_changes_type_is_drift(issues: Issues) -> None:
+    assert admit(issues, good(at=1768496400)) == []  # `at` is contracted: a timestamp
+    [change] = issues.changes()
+    assert (change.column, change.old_type, change.new_type) == ("at", "timestamp", "bigint")
+    assert "`at` changed type: frozen timestamp, received bigint" in issues.quarantined[0].reason
+    assert issues.evolutions() == []
+
+
+def test_a_missing_field_blocks_only_when_contracted(issues: Issues) -> None:
     record = good()
     del record["side"]
+    [row] = admit(issues, record)  # `side` is read by nobody yet: loaded, reported
+    assert row["_extra"] is None
+    assert issues.evolutions()[0].kind == "missing field"
+    assert issues.changes() == []
+    record = good(id=2)
+    del record["at"]
     assert admit(issues, record) == []
     assert issues.changes()[0].kind == "missing field"
-    assert len(admit(issues, good())) == 1  # `note` is optional: absent is fine
+    assert len(admit(issues, good(id=3))) == 1  # `note` is optional: absent is fine
+
+
+def test_an_unread_column_may_be_null_even_where_it_never_was(issues: Issues) -> None:
+    schema = frozen()
+    schema.tables["things"]["price"].nullable = False
+    assert len(admit(issues, good(price=None), schema)) == 1
+    schema.tables["things"]["at"].nullable = False
+    assert admit(issues, good(id=2, at=None), schema) == []
+    assert "`at` is null" in issues.quarantined[0].reason
 
 
 def test_accepted_type_passes(issues: Issues) -> None:
@@ -115,7 +144,7 @@ def test_accepted_type_passes(issues: Issues) -> None:
     ("change", "reason"),
     [
         ({"price": 0.5}, "outside [1.01, 100]"),
-        ({"price": "abc"}, None),  # text is drift for a double, not a range problem
+        ({"at": 5}, None),  # a number is drift for a contracted timestamp, not a format problem
         ({"side": "Sideways"}, "not one of"),
         ({"at": "yesterday"}, "not a valid timestamp"),
         ({"id": None}, "`id` is null"),
@@ -146,16 +175,17 @@ def test_quarantined_records_are_redacted(issues: Issues) -> None:
 
 
 def test_drift_blocks_the_run_and_writes_a_proposal(issues: Issues, tmp_path: Path) -> None:
-    admit(issues, good(surprise=1, price="2.0"))
+    admit(issues, good(surprise=1, at=2.0))
     with pytest.raises(SchemaDriftError) as failure:
         issues.raise_if_blocking(("src",), 0.5, {"src": frozen()}, tmp_path, None)
     message = str(failure.value)
-    assert "source src, table things: new column `surprise` (bigint)" in message
-    assert "column `price` changed type: frozen double, received text" in message
+    assert "column `at` changed type: frozen timestamp, received double" in message
+    assert "surprise" not in message  # a new column blocks nothing ...
     assert "python -m extract accept-schema --source src" in message
     proposal = FrozenSchema.load(tmp_path / "schema_proposals" / "src.json", "src")
+    # ... but the proposal offers it as a column, beside the blocking change
     assert proposal.tables["things"]["surprise"] == ColumnSpec("bigint", True, False)
-    assert proposal.tables["things"]["price"].accepts == ("text",)
+    assert proposal.tables["things"]["at"].accepts == ("double",)
 
 
 def test_quarantine_threshold(issues: Issues, tmp_path: Path) -> None:
@@ -225,7 +255,13 @@ def test_rules_and_helpers() -> None:
     )
     assert flatten({"a": {"b": 1, "c": {}}, "d": [1, 2]}) == {"a__b": 1, "a__c": None, "d": [1, 2]}
     assert parse_timestamp("2024-01-15T18:00Z") == datetime(2024, 1, 15, 18, 0, tzinfo=UTC)
-    assert parse_timestamp("2024-01-15T18:00:00") == datetime(2024, 1, 15, 18, 0, tzinfo=UTC)
+    with pytest.raises(ValueError, match="no time zone"):  # read as UTC, it would be a guess
+        parse_timestamp("2024-01-15T18:00:00")
+    assert parse_date("2024-01-15") == date(2024, 1, 15)
+    assert parse_date("2024-01-15T03:00:00.000Z") == date(2024, 1, 15)
+    for garbage in ("2024-01-15junk", "2024-01-15Tjunk", "2024-01-15T03:00:00"):
+        with pytest.raises(ValueError, match=r"YYYY-MM-DD|time zone|Invalid isoformat"):
+            parse_date(garbage)
 
 
 MODULES = {"odds_api": odds_api, "balldontlie": balldontlie, "espn": espn}

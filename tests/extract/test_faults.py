@@ -1,9 +1,11 @@
 """Every fault mode of the sandbox: transient ones (rate_limit with and without Retry-After,
 server_error 500/502/503, slow, truncated in its three modes) end in a load identical to a clean
-one; fatal ones (quota_exhausted, 401/404/422, new_field, changed_type, missing_field, credit
+one; fatal ones (quota_exhausted, 401/404/422, a contracted column retyped or missing, credit
 budget, bad records, retries exhausted) end, through the command line, in a non-zero exit and a
-message naming the cause, with every raw table of a preloaded warehouse unchanged and nothing
-left pending for the next run, which loads the whole day. empty_slate is in test_load_days."""
+message naming the failed source, date and cause, with every raw table of that source in a
+preloaded warehouse unchanged, the other sources of the date loaded (one source at a time), and
+nothing left pending for the next run, which loads the whole day. empty_slate is in
+test_load_days."""
 
 from __future__ import annotations
 
@@ -17,10 +19,11 @@ from typing import Any
 import dlt
 import pytest
 
+from extract.capture import ResponseRecorder
 from extract.config import DATASETS
 from extract.contracts import schema_path
 from extract.errors import ApiError, RetriesExhaustedError
-from extract.http import ApiSession, ResponseRecorder, classify_by_suffix
+from extract.http import ApiSession, classify_by_suffix
 from extract.odds_api import ENDPOINTS as ODDS_ENDPOINTS
 from extract.redact import Redactor
 from tests.extract.conftest import (
@@ -37,6 +40,11 @@ from tests.extract.conftest import (
 
 def source_tables(prints: dict, source: str) -> dict:
     return {k: v for k, v in prints.items() if k.startswith(DATASETS[source] + ".")}
+
+
+def source_state(state: dict, source: str) -> dict:
+    """A source's part of `warehouse_state`: its raw tables and its load count."""
+    return {k: v for k, v in state.items() if k.startswith(DATASETS[source] + ".")}
 
 
 def nothing_pending(config: Any) -> bool:
@@ -199,10 +207,11 @@ FATAL = {
         fault=("server_error", "bdl.stats", {"times": None, "status": 503}),
         env={"NBA_PROPS_HTTP_MAX_ATTEMPTS": "3"}, landed=("bdl.stats", 503, 3),
     ),
-    "drift-new-field": Fatal(
-        ("odds_api", "espn"), 7,
-        "source espn, table player_box_scores: new column `sandbox_new_field` (text)",
-        fault=("new_field", "espn.summary", {}), rerun=True,
+    "drift-contracted-retyped": Fatal(
+        ("odds_api", "balldontlie", "espn"), 7,
+        "source espn, table player_box_scores: column `starter` changed type: frozen bool, "
+        "received text",
+        fault=("changed_type", "espn.summary", {"times": None}), rerun=True,
     ),
     "drift-changed-type": Fatal(
         ("odds_api", "balldontlie"), 7,
@@ -271,29 +280,45 @@ def test_fatal_failures_exit_non_zero_name_the_cause_and_change_nothing(
         endpoint, status, count = case.landed
         landed = list(config.landing_dir.rglob(f"*-{endpoint}-{status}.json.gz"))
         assert len(landed) == count
-    # nothing of the date was loaded: every raw table, row ids and load count as before ...
-    assert warehouse_state(config.duckdb_path) == before
+    failing, others = case.sources[-1], case.sources[:-1]
+    assert f"{failing} {TODAY.isoformat()} (" in result.output  # the source and date, by name
+    after = warehouse_state(config.duckdb_path)
+    # nothing of the failing source was loaded: its tables, row ids and load count as before ...
+    assert source_state(after, failing) == source_state(before, failing)
+    # ... the other sources of the date were (one failing source does not sink the others) ...
+    for source in others:
+        loads = f"{DATASETS[source]}._dlt_loads"
+        assert after[loads] == before[loads] + 1, source
     # ... nothing is left pending to be loaded (or to hide the day) by the next run ...
     assert nothing_pending(config)
-    # ... and the run log says why
-    [(error,)] = query(
-        config.duckdb_path, "select error from extract_log.runs where status <> 'ok'"
+    # ... and the run log says which source failed and why, and which loaded
+    [(run_id, source, error)] = query(
+        config.duckdb_path,
+        "select run_id, source, error from extract_log.runs where status <> 'ok'",
     )
+    assert source == failing
     assert all(m in error for m in messages)
+    loaded = query(
+        config.duckdb_path,
+        "select source from extract_log.runs where status = 'ok' and run_id = ?",
+        [run_id],
+    )
+    assert sorted(s for (s,) in loaded) == sorted(others)
     if not case.rerun:
         return
     sandbox.faults.clear()
-    again = invoke("--date", TODAY.isoformat(), *flags)
+    again = invoke("--date", TODAY.isoformat(), "--source", failing)
     assert again.exit_code == 0, again.output
-    after = warehouse_state(config.duckdb_path)
-    for source in case.sources:
-        loads = f"{DATASETS[source]}._dlt_loads"
-        assert after[loads] == before[loads] + 1
+    rerun = warehouse_state(config.duckdb_path)
+    loads = f"{DATASETS[failing]}._dlt_loads"
+    assert rerun[loads] == before[loads] + 1
+    for source in others:  # the rerun of the failed source touched nothing else
+        assert source_state(rerun, source) == source_state(after, source)
     # the whole day was extracted and loaded again, not an empty or a stale package
     _, clean, _ = loaded_three_times
     [(rows,)] = query(config.duckdb_path, "select rows from extract_log.runs where status = 'ok' "
-                      "order by finished_at desc limit 1")  # fmt: skip
-    assert json.loads(rows) == {s: clean[0].dates[0].rows[s] for s in case.sources}
+                      "and source = ? order by finished_at desc limit 1", [failing])  # fmt: skip
+    assert json.loads(rows) == clean[0].dates[0].rows[failing]
     now_rows = query(
         config.duckdb_path,
         "select count(*) from raw_odds_api.player_props where snapshot_at = ?",

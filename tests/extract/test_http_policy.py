@@ -11,21 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from extract.capture import ReplayStore, ResponseRecorder, envelope_body, request_key
 from extract.config import HttpSettings
 from extract.errors import ExtractError, QuotaBudgetError, ReplayMissError
-from extract.http import (
-    QuotaTracker,
-    ReplayStore,
-    ResponseRecorder,
-    RetryPolicy,
-    api_error_code,
-    classify_by_suffix,
-    envelope_body,
-    parse_retry_after,
-    quota_header,
-    request_key,
-)
+from extract.http import RetryPolicy, api_error_code, classify_by_suffix, parse_retry_after
 from extract.odds_api import ENDPOINTS as ODDS_ENDPOINTS
+from extract.odds_quota import QuotaTracker, quota_header
 from extract.redact import Redactor
 
 

@@ -56,6 +56,9 @@ def test_a_normal_day_loads_every_raw_table(loaded_three_times: Any, sandbox_lea
     assert reports[0].odds_credits_spent == 4 * len(today_games) + 3
 
 
+RAW_SOURCES = ("odds_api", "balldontlie", "espn")
+
+
 def test_running_a_day_three_times_changes_nothing(loaded_three_times: Any) -> None:
     """Every raw data table: the same row count and checksum (over all its columns but dlt's
     `_dlt_load_id`/`_dlt_id`) after each run. dlt's own tables are not expected to stay the
@@ -66,8 +69,8 @@ def test_running_a_day_three_times_changes_nothing(loaded_three_times: Any) -> N
     state = warehouse_state(config.duckdb_path)
     assert [state[f"{d}._dlt_loads"] for d in RAW_TABLES] == [3, 3, 3]
     assert len({r.run_id for r in reports}) == 3
-    runs = query(config.duckdb_path, f"select run_id, status from {LOG_DATASET}.runs")
-    assert sorted(runs) == sorted((r.run_id, "ok") for r in reports)
+    runs = query(config.duckdb_path, f"select run_id, source, status from {LOG_DATASET}.runs")
+    assert sorted(runs) == sorted((r.run_id, s, "ok") for r in reports for s in RAW_SOURCES)
 
 
 def test_loaded_values_are_typed_and_in_utc(loaded_three_times: Any, sandbox_league: Any) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from extract.errors import ApiError, RetriesExhaustedError, SchemaDriftError
 from sandbox.server import SandboxServer
-from tests.extract.conftest import fingerprint, make_config, run
+from tests.extract.conftest import fingerprint, make_config, query, run
 
 ODDS_KEY = "odds-KEY-5f1e2d9c"
 BDL_KEY = "bdl-KEY-77aa31c0"
@@ -97,6 +97,12 @@ def test_no_key_leaks_anywhere(
             wrong = config.with_changes(balldontlie_key=WRONG_KEY, capture_dir=None)
             with pytest.raises(ApiError) as refused:
                 run(wrong, sources=("balldontlie",))
+            # an upstream echoing the key in a field nobody reads: loaded into `_extra`, masked
+            server.faults.inject("new_field", "odds.events", times=None, value=ODDS_KEY)
+            echoed = run(config.with_changes(capture_dir=None), sources=("odds_api",))
+            server.faults.clear()
+            # and in a contracted column, which stops the source with drift
+            server.faults.inject("changed_type", "odds.events", times=None)
             server.faults.inject("new_field", "odds.events", times=None, value=ODDS_KEY)
             with pytest.raises(SchemaDriftError) as drift:
                 run(config.with_changes(capture_dir=None), sources=("odds_api",))
@@ -112,7 +118,14 @@ def test_no_key_leaks_anywhere(
     assert report.retries == 3
     assert fingerprint(config.duckdb_path)["raw_odds_api.player_props"][0] > 0
     assert "HTTP 401" in str(refused.value)
-    assert "sandbox_new_field" in str(drift.value)  # its value, the key, was masked
+    assert "commence_time" in str(drift.value)
+    [change] = echoed.dates[0].changes
+    assert change.column == "sandbox_new_field"
+    assert change.example == 'sandbox_new_field="***"'  # its value, the key, was masked
+    assert query(
+        config.duckdb_path,
+        "select count(*) from raw_odds_api.events where _extra->>'sandbox_new_field' = '***'",
+    ) == [(len(query(config.duckdb_path, "select id from raw_odds_api.events")),)]
     assert "ConnectionError" in str(unreachable.value)
     assert "apiKey=***" in str(unreachable.value)
     errors = [str(e.value) for e in (refused, drift, unreachable)]
