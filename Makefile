@@ -25,11 +25,12 @@ WAREHOUSE ?= $(or $(NBA_PROPS_DUCKDB_PATH),warehouse/nba_props.duckdb)
 DOCS_PORT ?= 8580
 PORT ?= 8765
 NOW ?=
-# The demo day (the sandbox's default "now" is noon Eastern on it). With any real API configured
-# (a key or a base URL: what makes extract leave the sandbox), today in New York.
+# The demo day (the sandbox's default "now" is noon Eastern on it). With any real API configured,
+# today in New York: extract itself says which (`real` or `sandbox`). Both are recursive (`=`,
+# `?=`), so only a recipe that uses DATE asks, after the venv it needs is installed.
 DEMO_DATE := 2026-01-15
-UPSTREAM := $(ODDS_API_KEY)$(BALLDONTLIE_API_KEY)$(ODDS_API_BASE_URL)$(BALLDONTLIE_BASE_URL)$(ESPN_BASE_URL)
-DATE ?= $(if $(UPSTREAM),$(shell TZ=America/New_York date +%F),$(DEMO_DATE))
+UPSTREAM = $(shell $(BIN)/python -m extract upstream)
+DATE ?= $(if $(filter real,$(UPSTREAM)),$(shell TZ=America/New_York date +%F),$(DEMO_DATE))
 # One daily job per warehouse: the lock sits beside the file it guards.
 DAILY_LOCK = $(WAREHOUSE).daily.lock
 
@@ -80,6 +81,12 @@ test: lint ## Lint, then pytest with coverage (includes a dbt build on the test 
 	@mkdir -p warehouse
 	$(BIN)/pytest --cov --cov-report=term
 
+.PHONY: test-fast
+test-fast: $(STAMP) ## The edit loop: ruff, then pytest without the end-to-end runs (marker `slow`)
+	$(BIN)/ruff check .
+	@mkdir -p warehouse
+	$(BIN)/pytest -m "not slow" -q
+
 # --- the warehouse ---------------------------------------------------------------------------------
 
 .PHONY: build
@@ -124,8 +131,19 @@ _daily_steps:
 	$(DBT) build $(DBT_FLAGS)
 
 .PHONY: bench
-bench: $(STAMP) ## Run the benchmarks and print their figures
-	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+bench: $(STAMP) ## Run every benchmark 5 times (about 5 min), print the figures, write bench/results/latest.json
+	$(BIN)/python -m bench run
+
+.PHONY: bench-quick
+bench-quick: $(STAMP) ## One run of each benchmark (about 1 min) into bench/results/partial.json
+	$(BIN)/python -m bench run --quick
+
+# How far a figure may move the wrong way before bench-compare flags it (0.20: 20% slower or bigger).
+BENCH_TOLERANCE ?= 0.20
+
+.PHONY: bench-compare
+bench-compare: $(STAMP) ## Each figure of the last bench run as a ratio to the committed one (BENCH_TOLERANCE=0.20)
+	$(BIN)/python -m bench compare --tolerance $(BENCH_TOLERANCE)
 
 # --- housekeeping ----------------------------------------------------------------------------------
 

@@ -8,6 +8,10 @@ scheduled to final, and a later box-score correction replaces the earlier row.
 
 A stat row's `player.team_id` is the player's *current* team; the row's own `team__id` is the team
 he played for (kept as is; staging uses `team__id`).
+
+balldontlie returns what it has: when the caller's parameters were not applied, a request for one
+date comes back with rows of another. Every game and stat row is checked against the dates asked
+for; a row of another date is quarantined naming both, never loaded as if it were asked for.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 from dlt.sources.rest_api import rest_api_resources
 
-from extract.contracts import Check, Range, TableDef, flatten
+from extract.contracts import Check, Range, TableDef, flatten, parse_date
 from extract.http import classify_by_suffix
 from extract.runtime import RunContext
 
@@ -159,11 +163,39 @@ def _final(endpoint: str, ctx: RunContext) -> Any:
 _QUARANTINED = object()
 
 
-def _gate_pages(resource: Any, ctx: RunContext, table: TableDef, endpoint: str) -> None:
+def date_problem(value: Any, asked: frozenset[date], what: str) -> str:
+    """Why a row's date is not one of the dates asked for, or "" when it is."""
+    try:
+        day = parse_date(value)
+    except (TypeError, ValueError):
+        return ""  # an unreadable date is the gate's to report, with the column's rule
+    if day in asked:
+        return ""
+    wanted = ", ".join(sorted(d.isoformat() for d in asked))
+    return f"{what} {day.isoformat()} was not asked for (asked: {wanted})"
+
+
+def _gate_pages(
+    resource: Any,
+    ctx: RunContext,
+    table: TableDef,
+    endpoint: str,
+    check: Any = lambda _row: "",
+) -> None:
     """Gate every record but keep rest_api's pages whole (map + filter keep lists, yield_map not),
-    so that the players transformer below sees a page of games at a time."""
+    so that the players transformer below sees a page of games at a time. `check` returns why a
+    flattened row must be quarantined before the gate sees it (a date not asked for)."""
     gate = ctx.gate(SOURCE, table)
-    resource.add_map(lambda item: next(gate.admit(endpoint, flatten(item)), _QUARANTINED))
+
+    def admit(item: dict[str, Any]) -> Any:
+        row = flatten(item)
+        problem = check(row)
+        if problem:
+            ctx.issues.reject(SOURCE, endpoint, table.name, problem, row)
+            return _QUARANTINED
+        return next(gate.admit(endpoint, row), _QUARANTINED)
+
+    resource.add_map(admit)
     resource.add_filter(lambda item: item is not _QUARANTINED)
 
 
@@ -195,10 +227,16 @@ def balldontlie_source(ctx: RunContext, day: date) -> Any:
             ],
         }
     )  # fmt: skip
-    _gate_pages(games, ctx, GAMES, "bdl.games")
+    game_days = frozenset({day - timedelta(days=1), day})
+    stat_days = frozenset({day - timedelta(days=1)})
+    # fmt: off
+    _gate_pages(games, ctx, GAMES, "bdl.games",
+                lambda r: date_problem(r.get("date"), game_days, "game date"))
     games.apply_hints(**_hints(ctx, GAMES))
     stats.add_filter(_final("bdl.stats", ctx))
-    _gate_pages(stats, ctx, STATS, "bdl.stats")
+    _gate_pages(stats, ctx, STATS, "bdl.stats",
+                lambda r: date_problem(r.get("game__date"), stat_days, "the stat's game date"))
+    # fmt: on
     stats.apply_hints(**_hints(ctx, STATS))
 
     client = RESTClient(

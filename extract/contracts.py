@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -233,7 +234,10 @@ def as_number(value: Any) -> float:
     text = str(value).strip()
     if text.startswith("+"):
         text = text[1:]
-    return float(text)
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
 
 
 @dataclass(frozen=True)
@@ -589,6 +593,11 @@ class TableGate:
                     problems.append(f"`{column}` is null")
                 out[column] = None
                 continue
+            problem = value_problem(column, spec.data_type, value)
+            if problem:
+                problems.append(problem)
+                out[column] = value
+                continue
             try:
                 if spec.data_type == "timestamp":
                     value = parse_timestamp(value)
@@ -598,6 +607,35 @@ class TableGate:
                 problems.append(f"`{column}`={value!r} is not a valid {spec.data_type}: {exc}")
             out[column] = value
         return out, problems
+
+
+# what the warehouse can store and a reader can trust, checked on every value of every column
+MAX_TEXT = 10_000  # characters: a name or a URL is far shorter; a 10 MB value is an upstream bug
+BIGINT = 2**63
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def value_problem(column: str, data_type: str, value: Any) -> str:
+    """Why a value cannot be stored as it is (not finite, out of BIGINT, unsafe text), or ""."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"`{column}`={value!r} is not a finite number"
+    if isinstance(value, int) and not isinstance(value, bool) and not -BIGINT <= value < BIGINT:
+        return f"`{column}`={value} does not fit a 64-bit integer"
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            return f"`{column}` is {len(value):,} characters long (more than {MAX_TEXT:,})"
+        if _CONTROL.search(value):
+            return f"`{column}`={value[:40]!r} holds control characters"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"`{column}`={value[:40]!r} holds a lone surrogate (not valid text)"
+        if data_type in ("double", "bigint") and value.strip().lower() in _NOT_FINITE:
+            return f"`{column}`={value!r} is not a finite number"
+    return ""
+
+
+_NOT_FINITE = frozenset({"nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
 
 
 def parse_date(value: Any) -> date:

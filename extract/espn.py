@@ -15,19 +15,31 @@ corrected):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dlt
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
 
-from extract.contracts import Check, OneOf, Range, TableDef, as_number, column_name, flatten
+from extract.contracts import (
+    Check,
+    OneOf,
+    Range,
+    TableDef,
+    as_number,
+    column_name,
+    flatten,
+    parse_timestamp,
+)
 from extract.http import classify_by_suffix
 from extract.runtime import RunContext
 
 SOURCE = "espn"
+EASTERN = ZoneInfo("America/New_York")
 BASE_PATH = "/apis/site/v2/sports/basketball/nba"
 ENDPOINTS = ((r"/scoreboard$", "espn.scoreboard"), (r"/summary$", "espn.summary"))
 STAT_KEYS = (
@@ -47,6 +59,7 @@ STAT_KEYS = (
     "plusMinus",
 )
 PAIR_KEYS = tuple(k for k in STAT_KEYS if "-" in k)
+_INTEGER = re.compile(r"[+-]?[0-9]{1,4}")
 
 
 def stat_column(key: str) -> str:
@@ -73,11 +86,10 @@ def _int_text(column: str, lo: int, hi: int) -> Check:
         value = record.get(column)
         if value in (None, ""):
             return ""
-        try:
-            number = as_number(value)
-        except ValueError:
-            return f"`{column}`={value!r} is not a number"
-        if number != int(number) or not lo <= number <= hi:
+        if not _INTEGER.fullmatch(str(value)):  # "1e1", "7.0" or " 7" are not how ESPN writes
+            return f"`{column}`={value!r} is not an integer"
+        number = as_number(value)
+        if not lo <= number <= hi:
             return f"`{column}`={value!r} is not an integer in [{lo}, {hi}]"
         return ""
 
@@ -190,6 +202,20 @@ def athlete_rows(
                 yield row
 
 
+def event_date_problem(event: dict[str, Any], day: date) -> str:
+    """Why an event does not belong on `day`'s scoreboard (its date in New York), or ""."""
+    try:
+        played = parse_timestamp(event.get("date")).astimezone(EASTERN).date()
+    except (TypeError, ValueError):
+        return ""  # unreadable: the gate's timestamp rule reports it
+    if played == day:
+        return ""
+    return (
+        f"event {event.get('id')} is on {played.isoformat()} (New York), on the scoreboard "
+        f"asked for {day.isoformat()}"
+    )
+
+
 class EspnPlan:
     """Fetches the two scoreboards once; resources read from them."""
 
@@ -208,9 +234,18 @@ class EspnPlan:
         self._boards: dict[date, list[dict[str, Any]]] = {}
 
     def board(self, day: date) -> list[dict[str, Any]]:
+        """The scoreboard of `day`: only events whose New York date is `day` (others are
+        quarantined naming both dates: a scoreboard that ignored the date asked for)."""
         if day not in self._boards:
             body = self.client.get("/scoreboard", params={"dates": day.strftime("%Y%m%d")}).json()
-            self._boards[day] = list(body.get("events") or [])
+            events = []
+            for event in body.get("events") or []:
+                problem = event_date_problem(event, day)
+                if problem:
+                    self.reject("espn.scoreboard", EVENTS.name, problem, flatten(event))
+                else:
+                    events.append(event)
+            self._boards[day] = events
         return self._boards[day]
 
     def days(self) -> tuple[date, date]:
@@ -244,6 +279,11 @@ class EspnPlan:
                 )
                 continue
             summary = self.client.get("/summary", params={"event": event["id"]}).json()
+            answered = str(((summary.get("header") or {}).get("id")) or event["id"])
+            if answered != str(event["id"]):
+                reason = f"summary of event {answered!r} where {event['id']!r} was asked for"
+                self.reject("espn.summary", PLAYER_BOX_SCORES.name, reason, {"event": event["id"]})
+                continue
             for row in athlete_rows(str(event["id"]), summary, self.reject):
                 yield "espn.summary", row
 

@@ -15,7 +15,14 @@ sandbox's clock when the CLI starts one):
 - live runs late in the evening miss the games already over (the live endpoints drop them);
   backfill such a date later with `--date`: it then takes the historical path.
 
-Rows are exploded to one per outcome. Snapshots are immutable observations, so `player_props` and
+Rows are exploded to one per outcome. Each snapshot is checked before it is kept: the event it
+answers must be the one asked for (or, for the slate-wide featured call, one of the slate's); a
+snapshot taken at or after the event's commence time is marked `is_in_game` (its lines are
+in-game lines, never a pick-time or closing line); and each market's prices are checked as a set
+(the sides' implied probabilities must sum to a plausible overround, which catches American odds
+where decimal were asked: +100/+105 pass any range check alone). An unknown bookmaker is data.
+
+Rows Snapshots are immutable observations, so `player_props` and
 `game_lines` use merge with the `insert-only` strategy: keyed by event, bookmaker, market, player,
 side and snapshot time, a rerun inserts nothing it already has and never rewrites history. `events`
 merges on the event id (commence_time can shift, the latest listing wins).
@@ -51,6 +58,8 @@ ENDPOINTS = (
 )
 
 PRICE = Range("outcome__price", 1.01, 1001.0)
+# the sides of one market together: implied probabilities sum to 1 plus the book's margin
+OVERROUND = (1.0, 1.15)
 
 
 def _line_point(record: dict[str, Any]) -> str:
@@ -94,6 +103,7 @@ SNAPSHOT_COLUMNS = {
     "outcome__point": "double",
     "snapshot_at": "timestamp",
     "snapshot_kind": "text",
+    "is_in_game": "bool",
 }
 PLAYER_PROPS = TableDef(
     name="player_props",
@@ -166,26 +176,83 @@ def snapshot_anchors(
     return sorted(min(t, now) for t in times)
 
 
+def in_game(event: dict[str, Any], snapshot_at: datetime) -> bool:
+    """A snapshot at or after the listed tip-off holds in-game lines (a real capture: 23:50Z
+    for a 23:11Z tip). An unreadable commence time counts as in-game: never a pre-game line."""
+    try:
+        return snapshot_at >= parse_timestamp(event.get("commence_time"))
+    except (TypeError, ValueError):
+        return True
+
+
+def overround_problem(outcomes: list[dict[str, Any]]) -> str:
+    """Why a market's prices cannot be decimal odds of one market, or "" when they can."""
+    try:
+        prices = [float(o.get("price")) for o in outcomes]
+    except (TypeError, ValueError):
+        return ""  # a missing or non-numeric price is the row rules' to report, per row
+    if any(p <= 1.0 for p in prices):
+        return ""  # below the price range: the row rule names it
+    total = sum(1.0 / p for p in prices)
+    lo, hi = OVERROUND
+    if lo <= total <= hi:
+        return ""
+    shown = "/".join(f"{p:g}" for p in prices)
+    hint = " (American odds where decimal were asked?)" if total < lo / 2 else ""
+    return (
+        f"prices {shown} imply {total:.3f} together, outside [{lo:.2f}, {hi:.2f}] for one "
+        f"market{hint}"
+    )
+
+
+def market_sides(market: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    """The outcomes of a market grouped into the sets that must price one event: per player
+    (and point) for props, the whole market for featured ones."""
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for outcome in market.get("outcomes") or []:
+        description = outcome.get("description")
+        key = (description, outcome.get("point")) if description is not None else ()
+        if market.get("key") == "spreads":
+            key = ()  # the two teams carry opposite points
+        groups.setdefault(key, []).append(outcome)
+    return list(groups.values())
+
+
 def explode(
-    event: dict[str, Any], snapshot_at: datetime, kind: str, markets: frozenset[str]
+    event: dict[str, Any],
+    snapshot_at: datetime,
+    kind: str,
+    markets: frozenset[str],
+    reject: Any = None,
 ) -> Iterator[dict[str, Any]]:
-    """One row per outcome, every level's fields kept (`event__*`, `bookmaker__*`, ...)."""
+    """One row per outcome, every level's fields kept (`event__*`, `bookmaker__*`, ...).
+
+    A set of sides whose prices do not make one market goes to `reject(reason, row)` instead.
+    """
     base = flatten({k: v for k, v in event.items() if k != "bookmakers"}, _EVENT_PREFIX)
+    is_in_game = in_game(event, snapshot_at)
     for book in event.get("bookmakers") or []:
         book_fields = flatten({k: v for k, v in book.items() if k != "markets"}, "bookmaker")
         for market in book.get("markets") or []:
             if market.get("key") not in markets:
                 continue
             market_fields = flatten({k: v for k, v in market.items() if k != "outcomes"}, "market")
-            for outcome in market.get("outcomes") or []:
-                yield {
-                    **base,
-                    **book_fields,
-                    **market_fields,
-                    **flatten(outcome, "outcome"),
-                    "snapshot_at": iso_z(snapshot_at),
-                    "snapshot_kind": kind,
-                }
+            for sides in market_sides(market):
+                problem = overround_problem(sides) if len(sides) > 1 else ""
+                for outcome in sides:
+                    row = {
+                        **base,
+                        **book_fields,
+                        **market_fields,
+                        **flatten(outcome, "outcome"),
+                        "snapshot_at": iso_z(snapshot_at),
+                        "snapshot_kind": kind,
+                        "is_in_game": is_in_game,
+                    }
+                    if problem and reject is not None:
+                        reject(problem, row)
+                        continue
+                    yield row
 
 
 class OddsPlan:
@@ -210,7 +277,7 @@ class OddsPlan:
         )
         self.live = is_live(day, ctx.now)
         self._events: list[tuple[str, dict[str, Any]]] | None = None
-        self._snapshots: list[tuple[str, datetime, str, dict[str, Any]]] | None = None
+        self._snapshots: list[tuple[str, datetime, str, dict[str, Any], str]] | None = None
 
     def _params(self, **extra: str) -> dict[str, str]:
         params = {"dateFormat": "iso", "oddsFormat": "decimal", **extra}
@@ -240,11 +307,12 @@ class OddsPlan:
             self._events = [(endpoint, e) for e in body]
         return self._events
 
-    def snapshots(self) -> list[tuple[str, datetime, str, dict[str, Any]]]:
-        """(endpoint, snapshot time, kind, event with bookmakers) for every call made."""
+    def snapshots(self) -> list[tuple[str, datetime, str, dict[str, Any], str]]:
+        """(endpoint, snapshot time, kind, event with bookmakers, the event id asked for, or
+        "*" for the slate-wide featured call) for every call made."""
         if self._snapshots is not None:
             return self._snapshots
-        out: list[tuple[str, datetime, str, dict[str, Any]]] = []
+        out: list[tuple[str, datetime, str, dict[str, Any], str]] = []
         props = ",".join(self.settings.prop_markets)
         featured = ",".join(self.settings.featured_markets)
         if self.live:
@@ -253,14 +321,14 @@ class OddsPlan:
                 body = self._get(
                     f"/v4/sports/{SPORT}/events/{event['id']}/odds", self._params(markets=props)
                 )
-                out.append(("odds.event_odds", now, "live", body))
+                out.append(("odds.event_odds", now, "live", body, str(event["id"])))
             if self.events():
                 start, end = eastern_day_bounds(self.day)
                 params = self._params(
                     markets=featured, commenceTimeFrom=iso_z(start), commenceTimeTo=iso_z(end)
                 )
                 for body in self._get(f"/v4/sports/{SPORT}/odds", params):
-                    out.append(("odds.odds", now, "live", body))
+                    out.append(("odds.odds", now, "live", body, "*"))
         else:
             markets = f"{props},{featured}"
             for _, event in self.events():
@@ -283,7 +351,13 @@ class OddsPlan:
                     seen.add(stamp)
                     snapshot_at = parse_timestamp(stamp)
                     out.append(
-                        ("odds.historical_event_odds", snapshot_at, "historical", wrapper["data"])
+                        (
+                            "odds.historical_event_odds",
+                            snapshot_at,
+                            "historical",
+                            wrapper["data"],
+                            str(event["id"]),
+                        )
                     )
         self._snapshots = out
         return out
@@ -292,16 +366,38 @@ class OddsPlan:
         for endpoint, event in self.events():
             yield endpoint, flatten(event)
 
-    def _outcome_rows(self, markets: frozenset[str]) -> Iterator[tuple[str, dict[str, Any]]]:
-        for endpoint, at, kind, event in self.snapshots():
-            for row in explode(event, at, kind, markets):
+    def _outcome_rows(
+        self, markets: frozenset[str], table: str
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        slate = {str(e.get("id")) for _, e in self.events()}
+        for endpoint, at, kind, event, asked in self.snapshots():
+            answered = str(event.get("id"))
+            if answered != asked and not (asked == "*" and answered in slate):
+                reason = (
+                    f"answers event {answered!r}, which is not in the slate of {self.day}"
+                    if asked == "*"
+                    else f"answers event {answered!r} where {asked!r} was asked for"
+                )
+                self.ctx.issues.reject(SOURCE, endpoint, table, reason, _summary(event))
+                continue
+
+            def reject(reason: str, row: dict[str, Any], endpoint: str = endpoint) -> None:
+                self.ctx.issues.reject(SOURCE, endpoint, table, reason, row)
+
+            for row in explode(event, at, kind, markets, reject):
                 yield endpoint, row
 
     def prop_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        return self._outcome_rows(frozenset(self.settings.prop_markets))
+        return self._outcome_rows(frozenset(self.settings.prop_markets), PLAYER_PROPS.name)
 
     def line_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        return self._outcome_rows(frozenset(self.settings.featured_markets))
+        return self._outcome_rows(frozenset(self.settings.featured_markets), GAME_LINES.name)
+
+
+def _summary(event: dict[str, Any]) -> dict[str, Any]:
+    """An event's own fields (its bookmakers counted, not copied) for a quarantine record."""
+    books = event.get("bookmakers") or []
+    return {**{k: v for k, v in event.items() if k != "bookmakers"}, "bookmakers": len(books)}
 
 
 @dlt.source(name=SOURCE, max_table_nesting=0)

@@ -11,14 +11,12 @@ from rich.console import Console
 from rich.markup import escape
 
 from sandbox.apis.common import to_utc
+from sandbox.defaults import DEFAULT_NOW, DEFAULT_SEASON, DEFAULT_SEED
 from sandbox.faults import ENDPOINTS, FAULT_KINDS, parse_fault_spec
 from sandbox.server import (
     DEFAULT_BALLDONTLIE_KEY,
-    DEFAULT_NOW,
     DEFAULT_ODDS_API_KEY,
     DEFAULT_QUOTA,
-    DEFAULT_SEASON,
-    DEFAULT_SEED,
     SandboxServer,
     loopback_host,
 )
@@ -53,8 +51,9 @@ def _check_now(value: str) -> str:
     return value
 
 
-@app.command()
+@app.callback(invoke_without_command=True)
 def serve(
+    ctx: typer.Context,
     seed: Annotated[int, typer.Option(help="League seed: same seed, same bytes.")] = DEFAULT_SEED,
     season: Annotated[
         int, typer.Option(help="Season start year (2025 = 2025-26).")
@@ -100,7 +99,12 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Start the sandbox and print its base URLs and keys; Ctrl-C stops it."""
+    """Start the sandbox and print its base URLs and keys; Ctrl-C stops it.
+
+    `python -m sandbox market-report` prints the market's efficiency figures instead.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     # Never wrap: a key broken over two lines in an 80-column pipe is a key copied wrong.
     console = Console(soft_wrap=True)
     if write_truth is not None:
@@ -142,6 +146,20 @@ def serve(
             threading.Event().wait()
         except KeyboardInterrupt:
             console.print("stopping")
+
+
+@app.command("market-report")
+def market_report_command(
+    seed: Annotated[int, typer.Option(help="League seed.")] = DEFAULT_SEED,
+    season: Annotated[int, typer.Option(help="Season start year.")] = DEFAULT_SEASON,
+) -> None:
+    """Print the market's efficiency figures over the season (see sandbox/market_report.py)."""
+    from sandbox.league import load_league
+    from sandbox.market_report import market_report
+
+    console = Console(soft_wrap=True)
+    for name, value in market_report(load_league(seed, season)).as_rows():
+        console.print(f"{name:<32} {escape(value)}")
 
 
 if __name__ == "__main__":

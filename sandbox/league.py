@@ -35,10 +35,11 @@ try:
 except ImportError:  # pragma: no cover - not POSIX
     fcntl = None  # type: ignore[assignment]
 
+from sandbox.defaults import DEFAULT_SEASON, DEFAULT_SEED
 from sandbox.markets import bookmakers_frame, game_lines, player_props, snapshots
-from sandbox.roster import build_roster
+from sandbox.roster import RosterData, build_roster
 from sandbox.schedule import assign_dates, matchups, season_window, tipoffs
-from sandbox.simulate import simulate
+from sandbox.simulate import SimResult, simulate
 from sandbox.teams import team_table
 
 log = logging.getLogger(__name__)
@@ -46,8 +47,9 @@ log = logging.getLogger(__name__)
 # Keys the on-disk cache together with a digest of the generator's source files and of the
 # numpy/pandas versions (their random streams and pickles), so an edited simulator or an upgraded
 # dependency never serves a stale season; bump it for any other change that alters the output.
-CODE_VERSION = "8"
+CODE_VERSION = "9"  # 9: issue 9: market from public news stages and form, medians, NB prices
 _GENERATOR_MODULES = (
+    "defaults.py",
     "league.py",
     "markets.py",
     "names.py",
@@ -56,8 +58,6 @@ _GENERATOR_MODULES = (
     "simulate.py",
     "teams.py",
 )
-DEFAULT_SEED = 20251021
-DEFAULT_SEASON = 2025
 CACHE_ENV = "NBA_PROPS_SANDBOX_CACHE"
 # A cached season is ~100 MB: keep the few most recently used (per code version), drop the rest.
 KEEP_CACHED = 4
@@ -72,6 +72,7 @@ FRAMES = (
     "bookmakers",
     "props",
     "game_lines",
+    "injuries",
 )
 
 
@@ -94,8 +95,12 @@ class League:
     """One simulated season. Frames are shared between consumers: do not mutate them.
 
     Frames (see COMMON.md for every column): teams, players, stints, games, box, truth,
-    bookmakers, props, game_lines. box/truth/props/game_lines are sorted by game_key so that
-    `box_of(game_key)` and friends are slices, not scans.
+    bookmakers, props, game_lines, injuries. box/truth/props/game_lines are sorted by game_key so
+    that `box_of(game_key)` and friends are slices, not scans. `injuries` holds one injury-report
+    item per absence (player_key, team_key, game_key of the first game missed, released_at,
+    status, reason, games_missed, season_ending, cleared_at: the tip-off of the game he is back
+    for, NaT when he is not; expected_games_missed and expected_return_at: the estimate the report
+    shows, since the actual return is the future at release), sorted by released_at.
 
     Types: `*_at` columns are tz-aware UTC (datetime64[us, UTC]); `game_date`, `start_date` and
     `end_date` hold `datetime.date` objects (`end_date` is None while the stint runs); nullable
@@ -120,6 +125,7 @@ class League:
     bookmakers: pd.DataFrame
     props: pd.DataFrame
     game_lines: pd.DataFrame
+    injuries: pd.DataFrame
     _index: _Index = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -200,11 +206,22 @@ class League:
             raise KeyError(f"sandbox league: no player with player_key={player_key!r}") from None
 
     def team_of(self, player_key: int, day: dt.date) -> str:
-        """team_key of the team the player belonged to on `day` (trades move players)."""
-        for start, end, team in self._index.stints_of.get(int(player_key), []):
-            if start <= day and (end is None or day <= end):
+        """team_key of the team the player belonged to on `day` (trades move players).
+
+        The one answer for every consumer (the HTTP layer's index asks here too): before his
+        first stint, his first team; an unknown player is a KeyError.
+        """
+        spans = self._index.stints_of.get(int(player_key))
+        if not spans:
+            raise KeyError(f"sandbox league: player_key={player_key!r} has no stint")
+        current = spans[0][2]
+        for start, end, team in spans:
+            if start > day:
+                break
+            current = team
+            if end is None or day <= end:
                 return team
-        raise KeyError(f"sandbox league: player_key={player_key!r} has no team on {day}")
+        return current
 
     def roster_on(self, team_key: str, day: dt.date) -> pd.DataFrame:
         """Players on `team_key` on `day`."""
@@ -267,6 +284,8 @@ def _build_index(league: League) -> _Index:
         ["player_key", "team_key", "start_date", "end_date"]
     ].itertuples(index=False):
         stints_of.setdefault(int(pk), []).append((start, end, team))
+    for player_spans in stints_of.values():
+        player_spans.sort(key=lambda span: span[0])
     return _Index(
         game_pos=game_pos,
         by_bdl={int(v): int(k) for v, k in zip(games["bdl_id"], keys, strict=True)},
@@ -286,6 +305,28 @@ def _rng(seed: int, season: int, stream: str) -> np.random.Generator:
 
 def generate_league(seed: int = DEFAULT_SEED, season: int = DEFAULT_SEASON) -> League:
     """Generate a season from scratch (no cache). Deterministic in (seed, season)."""
+    teams, roster, games, sim = simulate_season(seed, season)
+    props, lines = price_markets(seed, season, games, sim)
+    return League(
+        seed=int(seed),
+        season=int(season),
+        teams=teams,
+        players=roster.players,
+        stints=roster.stints,
+        games=games,
+        box=sim.box,
+        truth=sim.truth,
+        bookmakers=bookmakers_frame(),
+        props=props,
+        game_lines=lines,
+        injuries=sim.news,
+    )
+
+
+def simulate_season(
+    seed: int, season: int
+) -> tuple[pd.DataFrame, RosterData, pd.DataFrame, SimResult]:
+    """Teams, rosters, the schedule and every game played: everything but the books."""
     teams = team_table()
     start, _, _ = season_window(season)
     roster = build_roster(
@@ -334,11 +375,18 @@ def generate_league(seed: int = DEFAULT_SEED, season: int = DEFAULT_SEASON) -> L
             "odds_event_id": odds_ids,
         }
     )
+    return teams, roster, games, sim
+
+
+def price_markets(
+    seed: int, season: int, games: pd.DataFrame, sim: SimResult
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The books' prop quotes and game lines, from what was public at each snapshot."""
     snaps = snapshots(_rng(seed, season, "snapshots"), games)
-    props = player_props(_rng(seed, season, "props"), games, sim.truth, snaps)
-    lines = game_lines(
-        _rng(seed, season, "game_lines"), games, sim.exp_home_pts, sim.exp_away_pts, snaps
+    props = player_props(
+        _rng(seed, season, "props"), games, sim.truth, sim.stages, sim.news, sim.box, snaps
     )
+    lines = game_lines(_rng(seed, season, "game_lines"), games, sim.stage_team_exp, sim.news, snaps)
     props = props.sort_values(
         ["game_key", "bookmaker_key", "market", "player_key", "snapshot_at"], kind="stable"
     ).reset_index(drop=True)
@@ -346,19 +394,7 @@ def generate_league(seed: int = DEFAULT_SEED, season: int = DEFAULT_SEASON) -> L
     lines = lines.reset_index(drop=True)
     for frame in (props, lines):
         frame["snapshot_at"] = frame["snapshot_at"].dt.as_unit("us")
-    return League(
-        seed=int(seed),
-        season=int(season),
-        teams=teams,
-        players=roster.players,
-        stints=roster.stints,
-        games=games,
-        box=sim.box,
-        truth=sim.truth,
-        bookmakers=bookmakers_frame(),
-        props=props,
-        game_lines=lines,
-    )
+    return props, lines
 
 
 def cache_dir() -> Path:

@@ -60,6 +60,55 @@ _ACCENTED: tuple[tuple[str, str, str], ...] = (
     ("Emre", "Şahin", "Turkey"),
     ("Killian", "Lefèvre", "France"),
 )
+# Invented international names, combined at random: ESPN keeps the accents, the other two strip
+# them. About a quarter of real NBA players were born abroad; accents and particles are where
+# name matching breaks.
+_INTERNATIONAL: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "Serbia": (("Nikola", "Vasilije", "Stefan", "Miloš", "Dušan"),
+               ("Jovanović", "Marković", "Petrović", "Savić", "Đorđević")),
+    "France": (("Théo", "Mathis", "Rudy", "Sékou", "Élie"),
+               ("Lefebvre", "Moreau", "Hérault", "Chevalier", "Bézier")),
+    "Spain": (("Álvaro", "Sergio", "Íñigo", "Joaquín", "Dario"),
+              ("Fernández", "Ramírez", "Núñez", "Castaño", "Ortega")),
+    "Germany": (("Moritz", "Jörg", "Lukas", "Maximilian", "Tobias"),
+                ("Müller", "Schröter", "Köhler", "Weiß", "Brandl")),
+    "Turkey": (("Emre", "Çağrı", "Alperen", "Ömer", "Burak"),
+               ("Yıldız", "Öztürk", "Çelik", "Aydın", "Koç")),
+    "Lithuania": (("Jonas", "Žygimantas", "Mantas", "Rokas", "Tadas"),
+                  ("Kazlauskas", "Šimkus", "Petrauskas", "Valančius", "Žukas")),
+    "Slovenia": (("Luka", "Žiga", "Klemen", "Matej", "Gregor"),
+                 ("Novak", "Horvat", "Krajnc", "Zupančič", "Vidmar")),
+    "Latvia": (("Dāvis", "Kristaps", "Rolands", "Artūrs", "Mārtiņš"),
+               ("Ozoliņš", "Kalniņš", "Bērziņš", "Liepiņš", "Krūmiņš")),
+    "Greece": (("Giannis", "Kostas", "Nikos", "Thanasis", "Giorgos"),
+               ("Papadopoulos", "Antonopoulos", "Karagiannis", "Nikolaidis", "Georgiou")),
+    "Australia": (("Josh", "Dyson", "Jock", "Matisse", "Liam"),
+                  ("Whitmore", "Kelleher", "Brodie", "Fairweather", "McKinnon")),
+    "Canada": (("Shai", "Andrew", "Dillon", "Bennedict", "Olivier"),
+               ("Tremblay", "Gagnon", "Bouchard", "Lavoie", "Côté")),
+    "Nigeria": (("Precious", "Chima", "Ike", "Josh", "Udoka"),
+                ("Okafor", "Adebayo", "Nwosu", "Eze", "Okonkwo")),
+    "Cameroon": (("Joel", "Pascal", "Christian", "Yves", "Ulrich"),
+                 ("Mbappé", "Nkoulou", "Ekambi", "Tchamba", "Essomba")),
+    "Croatia": (("Dario", "Ivica", "Mario", "Ante", "Bojan"),
+                ("Šarić", "Zubac", "Hezonja", "Babić", "Kovač")),
+    "Brazil": (("Bruno", "Raul", "Gui", "Lucas", "Cristiano"),
+               ("Caboclo", "Simões", "Araújo", "Conceição", "Gonçalves")),
+    "Japan": (("Yuta", "Rui", "Kenta", "Haruki", "Sho"),
+              ("Takahashi", "Watanabe", "Kobayashi", "Yamamoto", "Nakamura")),
+}  # fmt: skip
+# Particles: ESPN writes them lower-case ("Tiago da Costa"), the other two capitalise them.
+_PARTICLES: tuple[tuple[str, str, str], ...] = (
+    ("Tiago", "da Costa", "Portugal"),
+    ("Jelle", "van der Berg", "Netherlands"),
+    ("Luc", "de Vries", "Netherlands"),
+    ("Mateus", "dos Santos", "Brazil"),
+    ("Pieter", "van Dijk", "Belgium"),
+    ("Hugo", "de la Cruz", "Dominican Republic"),
+    ("Amadou", "N'Diaye", "Senegal"),
+    ("Sidy", "Ba", "Senegal"),
+)
+INTERNATIONAL_SHARE = 0.22  # of the players not drawn from the quirk lists above
 # "Jr." in balldontlie and ESPN, "Jr" in the odds feed.
 _JUNIORS: tuple[tuple[str, str], ...] = (
     ("Marcus", "Whitfield"),
@@ -94,9 +143,13 @@ _SHARED_SURNAMES: tuple[tuple[tuple[str, str], tuple[str, str]], ...] = (
 )
 
 
+# Letters NFKD does not decompose, spelt as the English-language feeds spell them.
+_NO_DECOMPOSITION = str.maketrans({"ı": "i", "İ": "I", "đ": "dj", "Đ": "Dj", "ø": "o", "ß": "ss"})
+
+
 def strip_accents(text: str) -> str:
     """Drop diacritics the way balldontlie and the Odds API do ("Dončić" -> "Doncic")."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    decomposed = unicodedata.normalize("NFKD", text.translate(_NO_DECOMPOSITION))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
@@ -134,6 +187,11 @@ def _special_names() -> list[tuple[PlayerName, ...]]:
         groups.append(
             (PlayerName(first, f"{last} Jr.", first, f"{last} Jr.", f"{first} {last} Jr", "jr"),)
         )
+    for first, last, country in _PARTICLES:
+        # "de la Cruz" -> "De La Cruz"; the apostrophe name is spelt the same everywhere.
+        upper = " ".join(w[:1].upper() + w[1:] for w in last.split(" "))
+        quirk = "particle" if upper != last else "apostrophe"
+        groups.append((PlayerName(first, upper, first, last, f"{first} {upper}", quirk, country),))
     for first, last, numeral, odds_keeps in _NUMERALS:
         odds = f"{first} {last} {numeral}" if odds_keeps else f"{first} {last}"
         full_last = f"{last} {numeral}"
@@ -178,14 +236,26 @@ def league_names(rng: np.random.Generator, n_teams: int, per_team: int) -> list[
             rosters[team].append(name)
             used_full.add(f"{name.bdl_first_name} {name.bdl_last_name}")
             surnames[team].add(name.bdl_last_name.split(" ")[0])
+    countries = sorted(_INTERNATIONAL)
     for team in range(n_teams):
         while len(rosters[team]) < per_team:
-            first = FIRST_NAMES[int(rng.integers(len(FIRST_NAMES)))]
-            last = LAST_NAMES[int(rng.integers(len(LAST_NAMES)))]
-            full = f"{first} {last}"
-            if full in used_full or last in surnames[team]:
+            if rng.random() < INTERNATIONAL_SHARE:
+                country = countries[int(rng.integers(len(countries)))]
+                firsts, lasts = _INTERNATIONAL[country]
+                first = firsts[int(rng.integers(len(firsts)))]
+                last = lasts[int(rng.integers(len(lasts)))]
+            else:
+                country = "USA"
+                first = FIRST_NAMES[int(rng.integers(len(FIRST_NAMES)))]
+                last = LAST_NAMES[int(rng.integers(len(LAST_NAMES)))]
+            plain_first, plain_last = strip_accents(first), strip_accents(last)
+            full = f"{plain_first} {plain_last}"
+            if full in used_full or plain_last in surnames[team]:
                 continue
             used_full.add(full)
-            surnames[team].add(last)
-            rosters[team].append(PlayerName(first, last, first, last, full, ""))
+            surnames[team].add(plain_last)
+            quirk = "accent" if (plain_first, plain_last) != (first, last) else ""
+            rosters[team].append(
+                PlayerName(plain_first, plain_last, first, last, full, quirk, country)
+            )
     return rosters

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from sandbox.server import DEFAULT_SEASON, DEFAULT_SEED, SandboxServer
+from sandbox.defaults import DEFAULT_SEASON, DEFAULT_SEED
+from sandbox.server import SandboxServer
 
 
 @pytest.fixture(scope="session")

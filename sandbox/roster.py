@@ -13,11 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sandbox.names import league_names
+from sandbox.names import PlayerName, league_names
 
 PER_TEAM = 15
 TEAM_FGA = 88.0
-_STAR_PPG = (24.5, 30.0)  # expected scoring of each team's primary scorer
+_STAR_PPG = (24.0, 33.0)  # expected scoring of each team's primary scorer
+_STAR_PTS36 = (25.0, 34.0)
+_INJURY_RATE = 0.024
 _MAX_FGA = 22.0
 N_TRADES = 6
 
@@ -63,55 +65,123 @@ def build_roster(
     season: int,
     trade_window: tuple[dt.date, dt.date],
 ) -> RosterData:
-    """Invent 15 players per team, their parameters, and a handful of mid-season trades."""
+    """Invent 15 players per team, their parameters, and a handful of mid-season trades.
+
+    The phases draw from `rng` in this order: names, depth slots, minutes and positions, scoring
+    volume, shooting, team strength, the other rates, ids and bios, jerseys, trades.
+    """
     n_teams = len(teams)
     names = league_names(rng, n_teams, PER_TEAM)
-    n = n_teams * PER_TEAM
     team_idx = np.repeat(np.arange(n_teams), PER_TEAM)
+    slot = _depth_slots(rng, names)
+    flat = [nm for roster in names for nm in roster]
+    base_minutes, positions, kind = _minutes_and_positions(rng, slot)
+    pts36, primary = _scoring_volume(rng, slot, team_idx)
+    # Stars play star minutes: a few real ones average 36 or more.
+    base_minutes = np.where(
+        primary,
+        np.minimum(base_minutes + 1.5 * np.abs(rng.normal(0, 1.2, len(slot))), 40.0),
+        base_minutes,
+    )
+    shooting = _shooting(rng, kind, primary)
+    strength, fga36 = _team_strength(rng, n_teams, team_idx, base_minutes, pts36, primary, shooting)
+    rates = _rates(rng, kind, primary, fga36)
+    players = _players_frame(rng, flat, positions, kind, season, team_idx)
+    stints = _trades(rng, teams, team_idx, slot, trade_window, season)
+    params = {
+        "base_minutes": base_minutes,
+        "fga36": fga36,
+        **shooting,
+        **rates,
+        "primary": primary,
+    }
+    return RosterData(players, stints, params, strength)
 
-    # Depth slots: quirky names are placed in the rotation (slots 0..10) so that the props feed,
-    # which only covers rotation players, actually exercises the name matching.
-    slot = np.empty(n, dtype=int)
+
+def _depth_slots(rng: np.random.Generator, names: list[list[PlayerName]]) -> np.ndarray:
+    """Depth slot of every player (0 = the first starter).
+
+    Quirky names are placed in the rotation (slots 0..10) so that the props feed, which only
+    covers rotation players, actually exercises the name matching.
+    """
+    n_teams = len(names)
+    slot = np.empty(n_teams * PER_TEAM, dtype=int)
     for t in range(n_teams):
         quirky = [i for i, nm in enumerate(names[t]) if nm.quirk]
         plain = [i for i, nm in enumerate(names[t]) if not nm.quirk]
-        rotation = list(rng.permutation(11)[: len(quirky)])
+        n_rot = min(len(quirky), 11)
+        rotation = list(rng.permutation(11)[:n_rot])
         rest = [s for s in rng.permutation(PER_TEAM) if s not in rotation]
         for i, s in zip(quirky + plain, rotation + rest, strict=True):
             slot[t * PER_TEAM + i] = int(s)
+    return slot
 
-    flat = [nm for roster in names for nm in roster]
-    base_minutes = _BASE_MINUTES[slot] + rng.normal(0, 1.2, n)
-    base_minutes = np.clip(base_minutes, 2.5, 38.5)
 
+def _minutes_and_positions(
+    rng: np.random.Generator, slot: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Usual minutes by depth slot, a position, and the body type (guard, wing, big) it implies."""
+    n = len(slot)
+    base_minutes = np.clip(_BASE_MINUTES[slot] + rng.normal(0, 1.2, n), 2.5, 38.5)
     positions = np.empty(n, dtype=object)
     for i in range(n):
         s = int(slot[i])
         positions[i] = _STARTER_POS[s] if s < 5 else _BENCH_POS[int(rng.integers(len(_BENCH_POS)))]
     kind = np.array([_TYPE_BY_POS[p] for p in positions])
+    return base_minutes, positions, kind
 
-    # Scoring volume: one primary scorer per team (slot 0..2), then by slot.
+
+def _scoring_volume(
+    rng: np.random.Generator, slot: np.ndarray, team_idx: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points per 36 minutes by slot, and one primary scorer per team (slot 0..2)."""
+    n = len(slot)
     pts36 = _PTS36[slot] * np.exp(rng.normal(0, 0.16, n))
     primary = np.zeros(n, dtype=bool)
-    for t in range(n_teams):
+    for t in range(int(team_idx.max()) + 1):
         members = np.flatnonzero((team_idx == t) & (slot < 3))
         star = members[int(rng.integers(len(members)))]
         primary[star] = True
-        pts36[star] = rng.uniform(25.0, 31.0)
+        pts36[star] = rng.uniform(*_STAR_PTS36)
+    return pts36, primary
 
-    p2 = np.clip(rng.normal(0.53, 0.03, n) + 0.05 * (kind == 2), 0.42, 0.66)
-    p3 = np.clip(rng.normal(0.362, 0.028, n) - 0.03 * (kind == 2), 0.25, 0.45)
-    s3 = np.clip(rng.beta(8, 10, n) * np.array([1.05, 1.0, 0.45])[kind], 0.02, 0.8)
-    ftr = np.clip(rng.normal(0.24, 0.06, n) + 0.08 * primary, 0.08, 0.5)
-    pft = np.clip(rng.normal(np.array([0.82, 0.78, 0.7])[kind], 0.06), 0.45, 0.93)
+
+def _shooting(
+    rng: np.random.Generator, kind: np.ndarray, primary: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Two- and three-point accuracy, three-point share, free-throw rate and accuracy."""
+    n = len(kind)
+    return {
+        "p2": np.clip(rng.normal(0.53, 0.03, n) + 0.05 * (kind == 2), 0.42, 0.66),
+        "p3": np.clip(rng.normal(0.362, 0.028, n) - 0.03 * (kind == 2), 0.25, 0.45),
+        "s3": np.clip(rng.beta(8, 10, n) * np.array([1.05, 1.0, 0.45])[kind], 0.02, 0.8),
+        "ftr": np.clip(rng.normal(0.24, 0.06, n) + 0.08 * primary, 0.08, 0.5),
+        "pft": np.clip(rng.normal(np.array([0.82, 0.78, 0.7])[kind], 0.06), 0.45, 0.93),
+    }
+
+
+def _team_strength(
+    rng: np.random.Generator,
+    n_teams: int,
+    team_idx: np.ndarray,
+    base_minutes: np.ndarray,
+    pts36: np.ndarray,
+    primary: np.ndarray,
+    shooting: dict[str, np.ndarray],
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Team offence, defence, pace and efficiency, and each player's shot volume (fga36).
+
+    A team takes about TEAM_FGA shots whoever is on the floor; its offensive rating shows up as
+    shooting efficiency: scale it so that at its usual minutes the team scores `team_off`.
+    """
+    p2, p3, s3, ftr, pft = (shooting[k] for k in ("p2", "p3", "s3", "ftr", "pft"))
     pts_per_fga = (1 - s3) * 2 * p2 + s3 * 3 * p3 + ftr * pft
-
-    team_off = 112.8 + rng.normal(0, 3.0, n_teams)
+    # 2.6 points above the league's scoring: absences (about one rotation player in seven on a
+    # night) cost teams that much on average.
+    team_off = 115.4 + rng.normal(0, 3.0, n_teams)
     team_def = rng.normal(0, 2.6, n_teams)
     team_pace = rng.normal(0, 0.02, n_teams)
     fga36 = pts36 / pts_per_fga
-    # A team takes about TEAM_FGA shots whoever is on the floor; its offensive rating shows up
-    # as shooting efficiency: scale it so that at its usual minutes the team scores `team_off`.
     team_eff = np.ones(n_teams)
     for t in range(n_teams):
         m = team_idx == t
@@ -127,25 +197,59 @@ def build_roster(
         star = int(np.flatnonzero(primary[m])[0])
         fg_part = (1 - s3[m]) * 2 * p2[m] + s3[m] * 3 * p3[m]
         ft_part = ftr[m] * pft[m]
+        target = np.clip(pts36[members[star]] * usual[star] / 36.0, *_STAR_PPG)
         for _ in range(6):
             share = usual * fga36[m] / (usual * fga36[m]).sum()
             k = (team_off[t] / TEAM_FGA - (share * ft_part).sum()) / (share * fg_part).sum()
             star_ppg = share[star] * TEAM_FGA * (fg_part[star] * k + ft_part[star])
-            fga36[members[star]] *= np.clip(star_ppg, *_STAR_PPG) / star_ppg
+            fga36[members[star]] *= target / star_ppg
             fga36[members] *= np.minimum(1.0, _MAX_FGA / (share * TEAM_FGA))
         share = usual * fga36[m] / (usual * fga36[m]).sum()
         team_eff[t] = (team_off[t] / TEAM_FGA - (share * ft_part).sum()) / (share * fg_part).sum()
-    # Rebound and assist rates only set each player's share of his team's boards and assists
-    # (the simulator deals team totals out); their absolute level does not move team totals.
+    strength = {"off": team_off, "def": team_def, "pace": team_pace, "eff": team_eff}
+    return strength, fga36
+
+
+def _rates(
+    rng: np.random.Generator, kind: np.ndarray, primary: np.ndarray, fga36: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Rebound, assist, steal, block, turnover and foul rates, and the injury hazard.
+
+    Rebound and assist rates only set each player's share of his team's boards and assists
+    (the simulator deals team totals out); their absolute level does not move team totals.
+    """
+    n = len(kind)
     orb36 = np.array([0.8, 1.5, 3.4])[kind] * np.exp(rng.normal(0, 0.25, n))
     drb36 = np.array([4.3, 5.6, 9.2])[kind] * np.exp(rng.normal(0, 0.2, n))
     ast36 = np.array([5.1, 2.8, 2.1])[kind] * np.exp(rng.normal(0, 0.3, n)) * (1 + 0.3 * primary)
     stl36 = 1.1 * np.exp(rng.normal(0, 0.25, n))
     blk36 = np.array([0.3, 0.6, 1.5])[kind] * np.exp(rng.normal(0, 0.3, n))
-    tov36 = 0.09 * fga36 + 0.22 * ast36
     pf36 = np.array([2.8, 3.1, 3.8])[kind] * np.exp(rng.normal(0, 0.15, n))
-    injury_rate = np.exp(rng.normal(np.log(0.009), 0.6, n))
+    # Per-game chance of a new injury: with spells of a game to a few weeks (and a tail to the
+    # season's end) a rotation player misses about one game in eight, as real ones do.
+    injury_rate = np.exp(rng.normal(np.log(_INJURY_RATE), 0.6, n))
+    return {
+        "orb36": orb36,
+        "drb36": drb36,
+        "ast36": ast36,
+        "stl36": stl36,
+        "blk36": blk36,
+        "tov36": 0.09 * fga36 + 0.22 * ast36,
+        "pf36": pf36,
+        "injury_rate": injury_rate,
+    }
 
+
+def _players_frame(
+    rng: np.random.Generator,
+    flat: list[PlayerName],
+    positions: np.ndarray,
+    kind: np.ndarray,
+    season: int,
+    team_idx: np.ndarray,
+) -> pd.DataFrame:
+    """The players frame: every source's id and spelling, bio fields, jersey numbers."""
+    n = len(flat)
     # Ids: each source has its own. Veterans carry small balldontlie ids, recent draftees big ones.
     bdl_ids = np.where(
         rng.random(n) < 0.6,
@@ -196,13 +300,24 @@ def build_roster(
     for col in ("draft_year", "draft_round", "draft_number"):
         players[col] = players[col].astype("Int64")
     jerseys = np.empty(n, dtype=object)
-    for t in range(n_teams):
+    for t in range(int(team_idx.max()) + 1):
         numbers = rng.choice(np.arange(0, 100), PER_TEAM, replace=False)
         for j, i in enumerate(np.flatnonzero(team_idx == t)):
             jerseys[i] = str(int(numbers[j]))
     players["jersey_number"] = jerseys
+    return players
 
-    # Trades: swap two mid-rotation players between two teams; nobody is traded twice.
+
+def _trades(
+    rng: np.random.Generator,
+    teams: pd.DataFrame,
+    team_idx: np.ndarray,
+    slot: np.ndarray,
+    trade_window: tuple[dt.date, dt.date],
+    season: int,
+) -> pd.DataFrame:
+    """Stints: swap two mid-rotation players between two teams; nobody is traded twice."""
+    n_teams, n = len(teams), len(team_idx)
     team_keys = teams["team_key"].to_numpy()
     stints = [
         {"player_key": i + 1, "team_key": team_keys[team_idx[i]], "start_date": None,
@@ -237,24 +352,4 @@ def build_roster(
     stints_df["start_date"] = [d if d is not None else season_start for d in stints_df.start_date]
     stints_df["end_date"] = stints_df["end_date"].astype(object)
     stints_df.loc[stints_df["end_date"].isna(), "end_date"] = None
-
-    params = {
-        "base_minutes": base_minutes,
-        "fga36": fga36,
-        "s3": s3,
-        "p2": p2,
-        "p3": p3,
-        "ftr": ftr,
-        "pft": pft,
-        "orb36": orb36,
-        "drb36": drb36,
-        "ast36": ast36,
-        "stl36": stl36,
-        "blk36": blk36,
-        "tov36": tov36,
-        "pf36": pf36,
-        "injury_rate": injury_rate,
-        "primary": primary,
-    }
-    strength = {"off": team_off, "def": team_def, "pace": team_pace, "eff": team_eff}
-    return RosterData(players, stints_df, params, strength)
+    return stints_df

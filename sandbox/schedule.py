@@ -1,10 +1,11 @@
-"""A full regular season: 1,230 games, 82 per team, 41 at home, tip-offs in local prime time.
+"""A full regular season: 1,230 games, 82 per team, 41 at home, tip-offs as real ones are set.
 
 The matchup counts follow the NBA formula (4 games against each division rival, 4 or 3 against
 the other conference teams, 2 against the other conference), dates are filled greedily so that
 nobody plays three days running and back-to-backs stay at a realistic dozen or so per team, and
-tip-off times are chosen in the home team's local time zone, then converted to UTC through
-zoneinfo, so DST changes and western late games (next UTC day) come out right.
+tip-off times are chosen in the home team's local time zone (weekend, holiday and last-day games
+in the afternoon), then converted to UTC through zoneinfo, so DST changes and western late games
+(next UTC day) come out right. The last day holds 15 games: every team plays.
 """
 
 from __future__ import annotations
@@ -98,23 +99,47 @@ def assign_dates(
     """
     start, end, _ = season_window(season)
     last = (end - start).days
-    day_of = _fill_dates(home, away, n_teams, season, rng)
+    final = _final_day_games(home, away, n_teams, rng)
+    day_of = _fill_dates(home, away, n_teams, season, rng, final)
     for _ in range(30):
         if day_of.max() <= last:
             break
-        day_of = _fill_dates(home, away, n_teams, season, rng)
+        day_of = _fill_dates(home, away, n_teams, season, rng, final)
     return day_of
 
 
-def _fill_dates(
-    home: np.ndarray, away: np.ndarray, n_teams: int, season: int, rng: np.random.Generator
+def _final_day_games(
+    home: np.ndarray, away: np.ndarray, n_teams: int, rng: np.random.Generator
 ) -> np.ndarray:
+    """One game per team for the last day (every pair of teams meets at least twice)."""
+    order = rng.permutation(n_teams)
+    chosen = []
+    for k in range(n_teams // 2):
+        a, b = int(order[2 * k]), int(order[2 * k + 1])
+        games = np.flatnonzero(((home == a) & (away == b)) | ((home == b) & (away == a)))
+        chosen.append(int(games[int(rng.integers(len(games)))]))
+    return np.asarray(chosen, dtype=np.int64)
+
+
+def _fill_dates(
+    home: np.ndarray,
+    away: np.ndarray,
+    n_teams: int,
+    season: int,
+    rng: np.random.Generator,
+    final: np.ndarray,
+) -> np.ndarray:
+    """Greedy fill of every day but the last, which holds the `final` games (all 30 teams)."""
     start, end, blackout = season_window(season)
     n_games = len(home)
     days_total = (end - start).days + 1
-    open_days = [d for d in range(days_total) if start + dt.timedelta(days=d) not in blackout]
+    last = days_total - 1
+    open_days = [d for d in range(last) if start + dt.timedelta(days=d) not in blackout]
+    christmas = (dt.date(season, 12, 25) - start).days
     remaining = np.ones(n_games, dtype=bool)
-    left = np.bincount(home, minlength=n_teams) + np.bincount(away, minlength=n_teams)
+    remaining[final] = False
+    left = np.bincount(home[remaining], minlength=n_teams)
+    left += np.bincount(away[remaining], minlength=n_teams)
     last_day = np.full(n_teams, -10)
     prev_day = np.full(n_teams, -10)
     day_of = np.full(n_games, -1)
@@ -127,7 +152,7 @@ def _fill_dates(
             day = open_days[d_index]
             days_left = len(open_days) - d_index
         else:  # overflow: never expected, but finish the season rather than loop forever
-            day = open_days[-1] + 1 + extra
+            day = last + 1 + extra
             extra += 1
             days_left = 1
         d_index += 1
@@ -138,6 +163,8 @@ def _fill_dates(
         )
         if day == 0:
             target = 2
+        if day == christmas:
+            target = 5  # the league's Christmas showcase
         cand = np.flatnonzero(remaining)
         priority = left[home[cand]] + left[away[cand]] + 6 * jitter[cand] + rng.random(len(cand))
         cand = cand[np.argsort(-priority, kind="stable")]
@@ -153,6 +180,8 @@ def _fill_dates(
                     bad = True  # never three days in a row
                 elif last_day[t] == day - 1 and rng.random() > 0.3 and days_left > 6:
                     bad = True  # keep back-to-backs to a realistic few
+                elif day == last - 1 and last_day[t] == day - 1:
+                    bad = True  # the last day would be its third night running
             if bad:
                 continue
             used[h] = used[a] = True
@@ -166,7 +195,31 @@ def _fill_dates(
             chosen += 1
             if chosen >= target:
                 break
+    day_of[final] = last
     return day_of
+
+
+def _afternoon_days(season: int) -> dict[dt.date, tuple[float, tuple[tuple[int, int], ...]]]:
+    """Days with daytime games: share of the day's games played early, and their Eastern slots.
+
+    Weekends carry a few afternoon games (Sundays more), Christmas and MLK Day are played from
+    noon on, and every game of the last day tips off in the early afternoon.
+    """
+    start, end, _ = season_window(season)
+    jan1 = dt.date(season + 1, 1, 1)
+    mlk = jan1 + dt.timedelta(days=(0 - jan1.weekday()) % 7 + 14)
+    days: dict[dt.date, tuple[float, tuple[tuple[int, int], ...]]] = {}
+    day = start
+    while day <= end:
+        if day.weekday() == 5:
+            days[day] = (0.12, ((15, 0), (17, 0), (18, 0)))
+        elif day.weekday() == 6:
+            days[day] = (0.35, ((12, 0), (13, 0), (15, 0), (15, 30), (18, 0)))
+        day += dt.timedelta(days=1)
+    days[dt.date(season, 12, 25)] = (0.6, ((12, 0), (14, 30), (17, 0)))
+    days[mlk] = (0.4, ((12, 30), (14, 30), (17, 0)))
+    days[end] = (1.0, ((13, 0), (15, 30)))
+    return days
 
 
 def tipoffs(
@@ -176,11 +229,18 @@ def tipoffs(
     season: int,
     rng: np.random.Generator,
 ) -> tuple[list[dt.date], list[pd.Timestamp]]:
-    """Eastern calendar date and UTC tip-off of each game, chosen in the home team's local time."""
+    """Eastern calendar date and UTC tip-off of each game, chosen in the home team's local time.
+
+    Evening games are set in the home team's local time; daytime games (weekends, holidays, the
+    last day) in Eastern time, never before noon local for a western home team.
+    """
     start, _, _ = season_window(season)
+    afternoons = _afternoon_days(season)
     dates: list[dt.date] = []
     stamps: list[pd.Timestamp] = []
     draws = rng.random(len(day_of))
+    early_draws = rng.random(len(day_of))
+    slot_draws = rng.random(len(day_of))
     for g, day in enumerate(day_of):
         zone_name = team_zones[int(home[g])]
         group = (
@@ -191,15 +251,23 @@ def tipoffs(
             if zone_name == "America/Chicago"
             else "west"
         )
-        choices, weights = _LOCAL_TIPS[group]
-        k = int(np.searchsorted(np.cumsum(weights), draws[g] * sum(weights), side="right"))
-        hour, minute = choices[min(k, len(choices) - 1)]
         local_day = start + dt.timedelta(days=int(day))
+        share, slots = afternoons.get(local_day, (0.0, ()))
+        if early_draws[g] < share:
+            if group == "west":
+                slots = tuple(s for s in slots if s >= (15, 0)) or ((15, 30),)
+            hour, minute = slots[min(int(slot_draws[g] * len(slots)), len(slots) - 1)]
+            zone = EASTERN
+        else:
+            choices, weights = _LOCAL_TIPS[group]
+            k = int(np.searchsorted(np.cumsum(weights), draws[g] * sum(weights), side="right"))
+            hour, minute = choices[min(k, len(choices) - 1)]
+            zone = ZoneInfo(zone_name)
         local = dt.datetime(
-            local_day.year, local_day.month, local_day.day, hour, minute, tzinfo=ZoneInfo(zone_name)
+            local_day.year, local_day.month, local_day.day, hour, minute, tzinfo=zone
         )
-        # Local choices keep every tip-off within 19:00-22:30 Eastern, the latest being 19:30
-        # in Phoenix (no DST) while the East is on EDT; the realism tests hold us to it.
+        # Evening choices keep tip-offs within 19:00-22:30 Eastern, the latest being 19:30 in
+        # Phoenix (no DST) while the East is on EDT; daytime ones start at noon Eastern.
         eastern = local.astimezone(EASTERN)
         dates.append(eastern.date())
         stamps.append(pd.Timestamp(local.astimezone(dt.UTC)))

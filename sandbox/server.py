@@ -14,7 +14,7 @@ import re
 import sys
 import threading
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -30,7 +30,9 @@ from sandbox.apis.common import (
 )
 from sandbox.apis.espn import EspnApi
 from sandbox.apis.index import LeagueIndex, index_for
+from sandbox.apis.injuries import with_bdl_injuries, with_espn_injuries
 from sandbox.apis.odds_api import OddsApi, QuotaLedger
+from sandbox.defaults import DEFAULT_NOW, DEFAULT_SEASON, DEFAULT_SEED
 from sandbox.faults import (
     Fault,
     FaultInjector,
@@ -40,9 +42,6 @@ from sandbox.faults import (
     parse_fault_spec,
 )
 
-DEFAULT_SEED = 20251021
-DEFAULT_SEASON = 2025
-DEFAULT_NOW = datetime(2026, 1, 15, 17, 0, tzinfo=UTC)
 DEFAULT_ODDS_API_KEY = "sandbox-odds-key"
 DEFAULT_BALLDONTLIE_KEY = "sandbox-bdl-key"
 DEFAULT_QUOTA = 500
@@ -216,8 +215,8 @@ class SandboxServer:
         index = self.index
         self._apis = {
             "odds": OddsApi(index, self.odds_api_key, self.ledger),
-            "bdl": BalldontlieApi(index, self.balldontlie_key),
-            "espn": EspnApi(index),
+            "bdl": with_bdl_injuries(BalldontlieApi(index, self.balldontlie_key)),
+            "espn": with_espn_injuries(EspnApi(index)),
         }
         self._stopping.clear()
         httpd = _HttpServer((self.host, self.port), _Handler)

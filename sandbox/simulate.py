@@ -5,12 +5,14 @@ a second: no Python loop touches a player-game except the injury spells (a few h
 and the overtime passes (a handful).
 
 The order mirrors a real night: availability (injuries, rest) is known at tip-off and goes into
-`truth`; then the coach decides who of the deep bench plays, the game's flow decides whether
-it is a blowout (starters sit and their remaining shots go to the bench), the team's shots are
-shared among its players (so team-mates' points are negatively correlated, as in real box
-scores), ties go to overtime, rebounds are dealt out of the game's misses and assists out of
-made baskets (so team totals stay where real ones are, with no 80-rebound nights), and
-plus-minus is split so a team's sum is five times its margin.
+`truth` (the day's absences are news released at random times before tip-off, and the
+expectation after each item of a game's news is kept apart for the market); then the coach
+decides who of the deep bench plays, the game's flow decides whether it is a blowout (starters
+sit and their remaining shots go to the bench), the team's shots are shared among its players
+(so team-mates' points are negatively correlated, as in real box scores), ties go to overtime,
+rebounds are dealt out of the game's misses and assists out of made baskets (so team totals stay
+where real ones are, with no 80-rebound nights), and plus-minus is split so a team's sum is five
+times its margin.
 """
 
 from __future__ import annotations
@@ -45,6 +47,18 @@ _INJURIES = (
     "Illness", "Lower Back Spasms", "Concussion Protocol", "Right Foot Contusion",
     "Left Calf Strain", "Right Wrist Sprain", "Left Groin Tightness", "Personal Reasons",
 )  # fmt: skip
+_SEASON_INJURIES = (
+    "Torn Left ACL", "Right Achilles Rupture", "Left Foot Fracture", "Right Knee Surgery",
+)  # fmt: skip
+# Share of injuries that end the season; with the rate in roster.py about a third of teams lose
+# a rotation player for good, as real teams do.
+_SEASON_ENDING = 0.03
+_STAR_REST = 0.22  # share of back-to-backs a team's best player sits out (load management)
+_STARTER_REST = 0.05
+# Share of the missing players' usual scoring the team fails to replace: a 28-point star costs
+# his team about 4 points; a deep reserve next to nothing.
+_ABSENCE_COST = 0.16
+_NEWS_DAY_BEFORE = 0.35  # share of injury news in the previous day's report
 COACH = "Coach's Decision"
 REST = "Rest"
 NOT_WITH_TEAM = "Not With Team"
@@ -62,6 +76,12 @@ class SimResult:
     final_at: pd.DatetimeIndex
     exp_home_pts: np.ndarray
     exp_away_pts: np.ndarray
+    # The day's availability news, and what was expected after the first j items of each game's
+    # news had landed (stage 0: the absentees assumed to play; the last stage: `truth`): at each
+    # moment the market knows exactly the stage of the news released by then.
+    news: pd.DataFrame
+    stages: pd.DataFrame
+    stage_team_exp: np.ndarray  # (stages, games, home/away)
 
 
 def norm_cdf(x: np.ndarray) -> np.ndarray:
@@ -184,24 +204,35 @@ def _rubber_band(
     return {**shots, "fgm": fgm}
 
 
-def simulate(
-    rng: np.random.Generator,
+@dataclass(frozen=True)
+class _Slots:
+    """Each game's two rosters, depth-sorted, as (games, 2 sides, width) arrays, and flat rows."""
+
+    slots: np.ndarray
+    valid: np.ndarray
+    pidx: np.ndarray
+    team_of: np.ndarray
+    opp_of: np.ndarray
+    flat_g: np.ndarray
+    flat_s: np.ndarray
+    flat_r: np.ndarray
+    flat_p: np.ndarray
+    starts: np.ndarray
+    counts: np.ndarray
+    seq: np.ndarray
+
+
+def _rosters_on_game_days(
     roster: RosterData,
     team_keys: np.ndarray,
     home: np.ndarray,
     away: np.ndarray,
     day_of: np.ndarray,
-    game_keys: np.ndarray,
-    tipoff: pd.DatetimeIndex,
     season_start: dt.date,
-) -> SimResult:
-    """Play every game (already in tip-off order) and return box scores and expectations."""
-    prm = roster.params
-    n_games = len(home)
-    n_teams = len(team_keys)
+) -> _Slots:
+    """Who is on each side's roster on the game day, depth-sorted by the player's usual minutes."""
     key_to_idx = {k: i for i, k in enumerate(team_keys)}
-
-    # --- rosters on each game day, depth-sorted (by the player's usual minutes) -------------
+    n_games, n_teams = len(home), len(team_keys)
     st = roster.stints
     st_player = st["player_key"].to_numpy() - 1
     st_team = np.array([key_to_idx[k] for k in st["team_key"]])
@@ -210,7 +241,7 @@ def simulate(
     width = int(np.bincount(st_team).max()) + 1
     slots = np.full((n_games, 2, width), -1, dtype=np.int64)
     by_team = [np.flatnonzero(st_team == t) for t in range(n_teams)]
-    base_min = prm["base_minutes"]
+    base_min = roster.params["base_minutes"]
     for g in range(n_games):
         day = day_of[g]
         for s, t in ((0, home[g]), (1, away[g])):
@@ -220,39 +251,44 @@ def simulate(
             players = players[np.argsort(-base_min[players], kind="stable")]
             slots[g, s, : len(players)] = players
     valid = slots >= 0
-    pidx = np.where(valid, slots, 0)
-    team_of = np.stack([home, away], axis=1)
-    opp_of = np.stack([away, home], axis=1)
-
-    # --- schedule context: rest days and back-to-backs --------------------------------------
-    rest = np.zeros((n_games, 2), dtype=int)
-    for t in range(n_teams):
-        gi, si = np.nonzero(team_of == t)
-        order = np.argsort(day_of[gi], kind="stable")
-        gi, si = gi[order], si[order]
-        gaps = np.diff(day_of[gi], prepend=day_of[gi][0] - 4) - 1
-        rest[gi, si] = gaps
-    b2b = rest == 0
-
-    off, dfn, pace = (roster.team_strength[k] for k in ("off", "def", "pace"))
-    pace_g = 1 + (pace[home] + pace[away]) / 2
-    home_adv = np.array([1.4, -1.4])
-    rest_adj = np.where(b2b, -1.8, np.where(rest >= 2, 0.6, 0.0))
-    mu = (off[team_of] + dfn[opp_of] + home_adv[None, :] + rest_adj) * pace_g[:, None]
-    ctx_total = mu / off[team_of]
-    ctx_att = pace_g[:, None] * (1 + 0.5 * (ctx_total / pace_g[:, None] - 1))
-    ctx_eff = ctx_total / ctx_att
-
-    # --- form: an AR(1) random walk through each player's season ----------------------------
+    # Flat player-game rows in each player's season order (games are already in tip-off order).
     flat_g, flat_s, flat_r = np.nonzero(valid)
     flat_p = slots[flat_g, flat_s, flat_r]
     order = np.lexsort((flat_g, flat_p))
     flat_g, flat_s, flat_r, flat_p = flat_g[order], flat_s[order], flat_r[order], flat_p[order]
-    n_players = len(base_min)
-    counts = np.bincount(flat_p, minlength=n_players)
+    counts = np.bincount(flat_p, minlength=len(base_min))
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    seq = np.arange(len(flat_p)) - starts[flat_p]
-    max_n = int(counts.max())
+    return _Slots(
+        slots=slots,
+        valid=valid,
+        pidx=np.where(valid, slots, 0),
+        team_of=np.stack([home, away], axis=1),
+        opp_of=np.stack([away, home], axis=1),
+        flat_g=flat_g,
+        flat_s=flat_s,
+        flat_r=flat_r,
+        flat_p=flat_p,
+        starts=starts,
+        counts=counts,
+        seq=np.arange(len(flat_p)) - starts[flat_p],
+    )
+
+
+def _rest_days(sl: _Slots, day_of: np.ndarray, n_teams: int) -> np.ndarray:
+    """Days off before each game per side (0 = the second night of a back-to-back)."""
+    rest = np.zeros(sl.team_of.shape, dtype=int)
+    for t in range(n_teams):
+        gi, si = np.nonzero(sl.team_of == t)
+        order = np.argsort(day_of[gi], kind="stable")
+        gi, si = gi[order], si[order]
+        rest[gi, si] = np.diff(day_of[gi], prepend=day_of[gi][0] - 4) - 1
+    return rest
+
+
+def _form(rng: np.random.Generator, sl: _Slots) -> tuple[np.ndarray, np.ndarray]:
+    """An AR(1) random walk through each player's season: scoring form and minutes form."""
+    n_players = len(sl.counts)
+    max_n = int(sl.counts.max())
     eps_score = rng.normal(0, 0.04, (n_players, max_n))
     eps_min = rng.normal(0, 0.03, (n_players, max_n))
     form_s = np.zeros((n_players, max_n))
@@ -262,43 +298,141 @@ def simulate(
     for k in range(1, max_n):
         form_s[:, k] = 0.95 * form_s[:, k - 1] + eps_score[:, k]
         form_m[:, k] = 0.95 * form_m[:, k - 1] + eps_min[:, k]
-    f_score = np.zeros(valid.shape)
-    f_min = np.zeros(valid.shape)
-    f_score[flat_g, flat_s, flat_r] = form_s[flat_p, seq]
-    f_min[flat_g, flat_s, flat_r] = form_m[flat_p, seq]
+    f_score = np.zeros(sl.valid.shape)
+    f_min = np.zeros(sl.valid.shape)
+    idx = (sl.flat_g, sl.flat_s, sl.flat_r)
+    f_score[idx] = form_s[sl.flat_p, sl.seq]
+    f_min[idx] = form_m[sl.flat_p, sl.seq]
+    return f_score, f_min
 
-    # --- availability known at tip-off: injury spells, rest on back-to-backs ----------------
-    out = np.zeros(len(flat_p), dtype=bool)
-    reason = np.full(len(flat_p), "", dtype=object)
-    hit = np.flatnonzero(rng.random(len(flat_p)) < prm["injury_rate"][flat_p])
-    lengths = np.minimum(np.ceil(np.exp(rng.normal(1.1, 0.95, len(hit)))), 35).astype(int)
+
+@dataclass(frozen=True)
+class _Availability:
+    """Who is out of each game and why, and which absences were news on the day (flat rows)."""
+
+    out: np.ndarray  # flat: out of this game
+    reason: np.ndarray  # flat: the reason shown
+    news: np.ndarray  # flat: the first game of an absence (the news lands before this tip-off)
+    spell_len: np.ndarray  # flat, on news rows: games the absence lasts
+    season_ending: np.ndarray  # flat, on news rows
+
+
+def _availability(
+    rng: np.random.Generator, sl: _Slots, prm: dict[str, np.ndarray], b2b: np.ndarray
+) -> _Availability:
+    """Injury spells (a heavy tail up to season-ending), trades, and stars resting on back-to-backs.
+
+    Real rotation players miss about 15% of games: most absences last a game or a few, a few
+    last months, and about one team in three loses a player for the season.
+    """
+    n = len(sl.flat_p)
+    p = sl.flat_p
+    out = np.zeros(n, dtype=bool)
+    news = np.zeros(n, dtype=bool)
+    spell_len = np.zeros(n, dtype=np.int64)
+    season_ending = np.zeros(n, dtype=bool)
+    reason = np.full(n, "", dtype=object)
+    hit = np.flatnonzero(rng.random(n) < prm["injury_rate"][p])
+    lengths = np.minimum(np.ceil(np.exp(rng.normal(0.9, 1.15, len(hit)))), 60).astype(int)
+    ending = rng.random(len(hit)) < _SEASON_ENDING
     labels = rng.integers(len(_INJURIES), size=len(hit))
-    ends = starts[flat_p] + counts[flat_p]
-    for i, length, label in zip(hit, lengths, labels, strict=True):
+    ends = sl.starts[p] + sl.counts[p]
+    for i, length, label, done in zip(hit, lengths, labels, ending, strict=True):
         if out[i]:
             continue
-        stop = min(i + length, ends[i])
-        free = ~out[i:stop]
+        stop = ends[i] if done else min(i + length, ends[i])
+        # one spell is contiguous: it ends where a spell drawn earlier in the season resumes
+        claimed = np.flatnonzero(out[i:stop])
+        stop = i + int(claimed[0]) if len(claimed) else stop
         out[i:stop] = True
-        reason[i:stop][free] = _INJURIES[label]
+        reason[i:stop] = (
+            _SEASON_INJURIES[label % len(_SEASON_INJURIES)] if done else _INJURIES[label]
+        )
+        news[i] = True
+        spell_len[i] = stop - i
+        season_ending[i] = bool(done) and stop == ends[i]
     # A traded player sometimes misses his new team's first game.
-    same_player = np.r_[False, flat_p[1:] == flat_p[:-1]]
-    moved = np.r_[False, team_of[flat_g[1:], flat_s[1:]] != team_of[flat_g[:-1], flat_s[:-1]]]
-    new_team = same_player & moved & ~out & (rng.random(len(flat_p)) < 0.5)
-    out |= new_team
-    reason[new_team] = NOT_WITH_TEAM
-    depth_flat = flat_r
-    rested = b2b[flat_g, flat_s] & (depth_flat <= 1) & ~out & (rng.random(len(flat_p)) < 0.1)
-    out |= rested
-    reason[rested] = REST
-    unavailable = np.zeros(valid.shape, dtype=bool)
-    unavailable[flat_g, flat_s, flat_r] = out
-    why = np.full(valid.shape, "", dtype=object)
-    why[flat_g, flat_s, flat_r] = reason
-    avail = valid & ~unavailable
-    avail_rank = _rank_among(avail)
+    team = sl.team_of[sl.flat_g, sl.flat_s]
+    same_player = np.r_[False, p[1:] == p[:-1]]
+    moved = np.r_[False, team[1:] != team[:-1]]
+    new_team = same_player & moved & ~out & (rng.random(n) < 0.5)
+    # Load management: the stars sit out a share of back-to-backs, the second night.
+    depth = sl.flat_r
+    star = prm["primary"][p] | (depth == 0)
+    p_rest = np.where(star, _STAR_REST, np.where(depth <= 2, _STARTER_REST, 0.0))
+    rested = b2b[sl.flat_g, sl.flat_s] & ~out & ~new_team & (rng.random(n) < p_rest)
+    for flag, why in ((new_team, NOT_WITH_TEAM), (rested, REST)):
+        out |= flag
+        news |= flag
+        spell_len[flag] = 1
+        reason[flag] = why
+    return _Availability(out, reason, news, spell_len, season_ending)
 
-    # --- expectations at tip-off (the `truth`) ----------------------------------------------
+
+@dataclass(frozen=True)
+class _Expectation:
+    """The simulator's expectation of a game under one availability: minutes, shots, stats."""
+
+    exp_min: np.ndarray
+    exp_pts: np.ndarray
+    exp_reb: np.ndarray
+    exp_ast: np.ndarray
+    exp_fg3m: np.ndarray
+    exp_fga: np.ndarray
+    team_exp: np.ndarray
+    team_fga: np.ndarray
+    usage: np.ndarray
+    p2e: np.ndarray
+    p3e: np.ndarray
+    ast_pm: np.ndarray
+    ast_rate: np.ndarray
+    p_play: np.ndarray
+    avail_rank: np.ndarray
+    b2b_cut: np.ndarray
+    pace_g: np.ndarray
+
+
+def _lineup_strength(sl: _Slots, prm: dict[str, np.ndarray], avail: np.ndarray) -> np.ndarray:
+    """Share of a side's usual scoring its available players carry, turned into an offence factor.
+
+    Replacements take the missing shots, but less well: a star's absence costs his team a few
+    points (about 4 for a 28-point scorer), a deep reserve's nothing to speak of.
+    """
+    pts_per_fga = (
+        (1 - prm["s3"]) * 2 * prm["p2"] + prm["s3"] * 3 * prm["p3"] + prm["ftr"] * prm["pft"]
+    )
+    usual = prm["base_minutes"] * prm["fga36"] * pts_per_fga
+    usual = np.where(sl.valid, usual[sl.pidx], 0.0)
+    missing = np.where(avail, 0.0, usual).sum(axis=-1) / np.maximum(usual.sum(axis=-1), 1e-9)
+    return 1.0 - _ABSENCE_COST * missing
+
+
+def _expect(
+    sl: _Slots,
+    roster: RosterData,
+    rest: np.ndarray,
+    f_score: np.ndarray,
+    f_min: np.ndarray,
+    avail: np.ndarray,
+) -> _Expectation:
+    """Expected minutes and stats of every player-game given who is available."""
+    prm = roster.params
+    pidx, valid = sl.pidx, sl.valid
+    team_of, opp_of = sl.team_of, sl.opp_of
+    b2b = rest == 0
+    home, away = team_of[:, 0], team_of[:, 1]
+    off, dfn, pace = (roster.team_strength[k] for k in ("off", "def", "pace"))
+    pace_g = 1 + (pace[home] + pace[away]) / 2
+    home_adv = np.array([1.4, -1.4])
+    rest_adj = np.where(b2b, -1.8, np.where(rest >= 2, 0.6, 0.0))
+    strength = _lineup_strength(sl, prm, avail)
+    mu = (off[team_of] * strength + dfn[opp_of] + home_adv[None, :] + rest_adj) * pace_g[:, None]
+    ctx_total = mu / off[team_of]
+    ctx_att = pace_g[:, None] * (1 + 0.5 * (ctx_total / pace_g[:, None] - 1))
+    ctx_eff = ctx_total / ctx_att
+
+    avail_rank = _rank_among(avail)
+    base_min = prm["base_minutes"]
     bmin = base_min[pidx]
     b2b_cut = np.where(b2b[:, :, None] & (avail_rank < 5), 0.96, 1.0)
     w_det = (0.5 * bmin + 0.5 * PROFILE[avail_rank]) * np.exp(0.25 * f_min) * b2b_cut
@@ -346,13 +480,60 @@ def simulate(
     exp_ast = np.where(valid, exp_min * ast_pm, 0.0)
     ast_rate = np.minimum(exp_ast.sum(axis=-1) / exp_team_fgm, _MAX_AST_RATE)
     exp_ast = _split(ast_rate * exp_team_fgm, exp_ast)
+    return _Expectation(
+        exp_min=exp_min,
+        exp_pts=exp_pts,
+        exp_reb=exp_reb,
+        exp_ast=exp_ast,
+        exp_fg3m=exp_fg3m,
+        exp_fga=exp_fga,
+        team_exp=team_exp,
+        team_fga=team_fga,
+        usage=usage,
+        p2e=p2e,
+        p3e=p3e,
+        ast_pm=ast_pm,
+        ast_rate=ast_rate,
+        p_play=p_play,
+        avail_rank=avail_rank,
+        b2b_cut=b2b_cut,
+        pace_g=pace_g,
+    )
 
-    # --- the game itself --------------------------------------------------------------------
+
+@dataclass
+class _Game:
+    """The played games: who was active, seconds, shots, team points, periods."""
+
+    active: np.ndarray
+    act_rank: np.ndarray
+    seconds: np.ndarray
+    shots: dict[str, np.ndarray]
+    pts_team: np.ndarray
+    periods: np.ndarray
+    usage: np.ndarray
+
+
+def _play(
+    rng: np.random.Generator,
+    sl: _Slots,
+    roster: RosterData,
+    ex: _Expectation,
+    avail: np.ndarray,
+    f_min: np.ndarray,
+) -> _Game:
+    """The game itself: minutes, shots, the rubber band, blowouts, late ties and overtime."""
+    prm = roster.params
+    valid, pidx = sl.valid, sl.pidx
+    n_games = valid.shape[0]
+    s3, ftr, pft = prm["s3"][pidx], prm["ftr"][pidx], prm["pft"][pidx]
+    usage, team_fga = ex.usage, ex.team_fga
     team_eff = rng.normal(0, 0.015, (n_games, 2))
     pace_real = rng.normal(0, 0.025, n_games)
-    active = avail & (rng.random(valid.shape) < p_play)
+    active = avail & (rng.random(valid.shape) < ex.p_play)
     act_rank = _rank_among(active)
-    w = (0.5 * bmin + 0.5 * PROFILE[act_rank]) * np.exp(0.25 * f_min) * b2b_cut
+    bmin = prm["base_minutes"][pidx]
+    w = (0.5 * bmin + 0.5 * PROFILE[act_rank]) * np.exp(0.25 * f_min) * ex.b2b_cut
     w = w * np.exp(rng.normal(0, 0.14, valid.shape))
     w = np.where(active, w, 0.0)
     minutes = w * 240.0 / w.sum(axis=-1, keepdims=True)
@@ -363,8 +544,8 @@ def simulate(
         minutes += room / np.maximum(room.sum(axis=-1, keepdims=True), 1e-9) * over
     seconds = _largest_remainder(minutes * 60.0, np.full((n_games, 2), 14_400), active)
 
-    p2r = np.clip(p2e * (1 + team_eff[:, :, None]), 0.2, 0.85)
-    p3r = np.clip(p3e * (1 + team_eff[:, :, None]), 0.05, 0.65)
+    p2r = np.clip(ex.p2e * (1 + team_eff[:, :, None]), 0.2, 0.85)
+    p3r = np.clip(ex.p3e * (1 + team_eff[:, :, None]), 0.05, 0.65)
     miss_rate = 1 - ((1 - s3) * p2r + s3 * p3r)
 
     def shoot(secs: np.ndarray, who: np.ndarray, n_mean: np.ndarray) -> dict[str, np.ndarray]:
@@ -405,7 +586,7 @@ def simulate(
         return (2 * sh["fgm"] + sh["fg3m"] + sh["ftm"]).sum(axis=-1)
 
     pts_team = team_points(shots)
-    shots = _rubber_band(rng, shots, pts_team, team_exp)
+    shots = _rubber_band(rng, shots, pts_team, ex.team_exp)
     pts_team = team_points(shots)
     # Blowouts: once a game is decided the starters sit. Their time goes to the end of the bench,
     # including garbage-time players who would otherwise not have played, and so do the shots
@@ -417,6 +598,8 @@ def simulate(
     freed = (seconds * cut).sum(axis=-1, keepdims=True)
     takers = bo & ((active & (act_rank >= 7)) | garbage)
     take_w = np.where(takers, np.where(garbage, 1.0, 1.5) * rng.uniform(0.5, 1.5, valid.shape), 0)
+    # A side whose injuries left it nobody to bring on keeps its starters in: five always play.
+    cut = np.where(takers.any(axis=-1, keepdims=True), cut, 0.0)
     take = take_w / np.maximum(take_w.sum(axis=-1, keepdims=True), 1e-9) * freed
     new_secs = seconds * (1 - cut) + take
     active = active | garbage
@@ -456,7 +639,21 @@ def simulate(
             shots[k] = shots[k] + ot[k]
         pts_team = team_points(shots)
         tied = pts_team[:, 0] == pts_team[:, 1]
+    return _Game(active, act_rank, seconds, shots, pts_team, periods, usage)
 
+
+def _box_stats(
+    rng: np.random.Generator,
+    sl: _Slots,
+    roster: RosterData,
+    ex: _Expectation,
+    gm: _Game,
+    f_score: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Rebounds, assists, the other counting stats and plus-minus out of the played game."""
+    prm = roster.params
+    valid, pidx = sl.valid, sl.pidx
+    active, seconds, shots, pts_team = gm.active, gm.seconds, gm.shots, gm.pts_team
     mins = seconds / 60.0
     noise = rng.gamma(_SHARE_SHAPE, 1 / _SHARE_SHAPE, (5, *valid.shape))
     # Rebounds: every live miss of the game is a rebound chance, credited or not; the two teams'
@@ -472,18 +669,17 @@ def simulate(
     dreb = _share(rng, dreb_team, drb_w)
     # Assists: a share of the team's made baskets, never on a player's own basket.
     team_fgm = shots["fgm"].sum(axis=-1)
-    ast_w = np.where(active, ast_pm * mins * noise[2], 0.0)
-    ast = _share(rng, rng.binomial(team_fgm, ast_rate), ast_w)
+    ast_w = np.where(active, ex.ast_pm * mins * noise[2], 0.0)
+    ast = _share(rng, rng.binomial(team_fgm, ex.ast_rate), ast_w)
     ast = np.minimum(ast, np.maximum(team_fgm[:, :, None] - shots["fgm"], 0))
     stl = rng.poisson(prm["stl36"][pidx] / 36.0 * mins)
     blk = rng.poisson(prm["blk36"][pidx] / 36.0 * mins * noise[3])
     tov = rng.poisson(prm["tov36"][pidx] / 36.0 * mins * np.exp(0.5 * f_score) * noise[4])
     pf = np.minimum(rng.poisson(prm["pf36"][pidx] / 36.0 * mins), 6)
-    pts = 2 * shots["fgm"] + shots["fg3m"] + shots["ftm"]
 
     # Plus-minus: the team margin shared by time on court plus noise, summing to 5 x margin.
     margin = (pts_team[:, 0] - pts_team[:, 1])[:, None] * np.array([1, -1])[None, :]
-    game_secs = (2880 + 300 * (periods - 4))[:, None, None]
+    game_secs = (2880 + 300 * (gm.periods - 4))[:, None, None]
     on = np.where(active, seconds, 0)
     x = margin[:, :, None] * on / game_secs + rng.normal(0, 4.5, valid.shape) * np.sqrt(on / 2160.0)
     x = np.where(active, x, 0.0)
@@ -492,41 +688,50 @@ def simulate(
     shift = 100
     plus_minus = _largest_remainder(x + shift, 5 * margin + shift * active.sum(-1), active)
     plus_minus = np.where(active, plus_minus - shift, 0)
+    return {
+        **shots,
+        "pts": 2 * shots["fgm"] + shots["fg3m"] + shots["ftm"],
+        "oreb": oreb,
+        "dreb": dreb,
+        "reb": oreb + dreb,
+        "ast": ast,
+        "stl": stl,
+        "blk": blk,
+        "tov": tov,
+        "pf": pf,
+        "plus_minus": plus_minus,
+    }
 
-    starter = active & (act_rank < 5)
-    zero = ~active
+
+def _box_frame(
+    sl: _Slots,
+    game_keys: np.ndarray,
+    team_keys: np.ndarray,
+    gm: _Game,
+    stats: dict[str, np.ndarray],
+    why: np.ndarray,
+) -> pd.DataFrame:
+    """The box-score frame, home side first, depth order."""
+    idx = (sl.flat_g, sl.flat_s, sl.flat_r)
+    active = gm.active
+    starter = active & (gm.act_rank < 5)
 
     def col(a: np.ndarray) -> np.ndarray:
-        return np.where(zero, 0, a)[flat_g, flat_s, flat_r].astype(np.int64)
+        return np.where(active, a, 0)[idx].astype(np.int64)
 
     dnp_reason = np.where(active, None, np.where(why == "", COACH, why))
     box = pd.DataFrame(
         {
-            "game_key": game_keys[flat_g],
-            "player_key": flat_p + 1,
-            "team_key": team_keys[team_of[flat_g, flat_s]],
-            "is_starter": starter[flat_g, flat_s, flat_r],
-            "did_not_play": ~active[flat_g, flat_s, flat_r],
-            "dnp_reason": dnp_reason[flat_g, flat_s, flat_r],
-            "seconds_played": col(seconds),
-            "pts": col(pts),
-            "fgm": col(shots["fgm"]),
-            "fga": col(shots["fga"]),
-            "fg3m": col(shots["fg3m"]),
-            "fg3a": col(shots["fg3a"]),
-            "ftm": col(shots["ftm"]),
-            "fta": col(shots["fta"]),
-            "oreb": col(oreb),
-            "dreb": col(dreb),
-            "reb": col(oreb + dreb),
-            "ast": col(ast),
-            "stl": col(stl),
-            "blk": col(blk),
-            "tov": col(tov),
-            "pf": col(pf),
-            "plus_minus": col(plus_minus),
-            "_side": flat_s,
-            "_depth": flat_r,
+            "game_key": game_keys[sl.flat_g],
+            "player_key": sl.flat_p + 1,
+            "team_key": team_keys[sl.team_of[sl.flat_g, sl.flat_s]],
+            "is_starter": starter[idx],
+            "did_not_play": ~active[idx],
+            "dnp_reason": dnp_reason[idx],
+            "seconds_played": col(gm.seconds),
+            **{name: col(stats[name]) for name in _BOX_STATS},
+            "_side": sl.flat_s,
+            "_depth": sl.flat_r,
         }
     )
     box = box.sort_values(["game_key", "_side", "_depth"], kind="stable").reset_index(drop=True)
@@ -535,34 +740,193 @@ def simulate(
     box["dnp_reason"] = pd.Series(
         [r if isinstance(r, str) else None for r in box["dnp_reason"]], dtype=object
     )
+    return box
+
+
+_BOX_STATS = (
+    "pts", "fgm", "fga", "fg3m", "fg3a", "ftm", "fta", "oreb", "dreb", "reb", "ast", "stl",
+    "blk", "tov", "pf", "plus_minus",
+)  # fmt: skip
+_EXP_COLS = ("exp_minutes", "exp_pts", "exp_reb", "exp_ast", "exp_fg3m", "exp_fga")
+
+
+def _expectation_columns(sl: _Slots, ex: _Expectation, prefix: str = "") -> dict[str, np.ndarray]:
+    idx = (sl.flat_g, sl.flat_s, sl.flat_r)
+    values = (ex.exp_min, ex.exp_pts, ex.exp_reb, ex.exp_ast, ex.exp_fg3m, ex.exp_fga)
+    return {prefix + name: v[idx] for name, v in zip(_EXP_COLS, values, strict=True)}
+
+
+def _news_frame(
+    rng: np.random.Generator,
+    sl: _Slots,
+    av: _Availability,
+    game_keys: np.ndarray,
+    team_keys: np.ndarray,
+    tipoff: pd.DatetimeIndex,
+) -> pd.DataFrame:
+    """One injury-report item per absence, released at a random time before its first tip-off.
+
+    `games_missed` and `cleared_at` are what happens (the future at release); the report shows
+    only `expected_games_missed` and `expected_return_at`, the team's estimate at release.
+
+    Injury news lands either in the previous day's report (a day or more ahead) or on the day,
+    often only hours before tip-off; rest is announced on the day. Nothing is released before
+    the player's previous game has ended, and nothing after the team's tip-off.
+    """
+    rows = np.flatnonzero(av.news)
+    n = len(rows)
+    g = sl.flat_g[rows]
+    tip_s = tipoff.as_unit("s").asi8[g]
+    day_before = rng.random(n) < _NEWS_DAY_BEFORE
+    lead_h = np.where(day_before, rng.uniform(20, 36, n), rng.uniform(0.5, 10, n))
+    why = av.reason[rows]
+    lead_h = np.where(why == REST, rng.uniform(0.5, 8, n), lead_h)
+    released = tip_s - np.rint(lead_h * 3600).astype(np.int64)
+    # Not before the player's previous game was over (about 2.5 h after its tip-off).
+    prev = rows - 1
+    has_prev = (sl.seq[rows] > 0) & (prev >= 0)
+    prev_end = np.where(has_prev, tipoff.as_unit("s").asi8[sl.flat_g[np.maximum(prev, 0)]], 0)
+    prev_end = prev_end + 9000
+    released = np.maximum(released, np.where(has_prev, prev_end, released))
+    released = np.minimum(released, tip_s - 900)
+    # Back on the court at the tip-off of the first game after the spell (None: out for good).
+    back = rows + av.spell_len[rows]
+    ends = sl.starts[sl.flat_p[rows]] + sl.counts[sl.flat_p[rows]]
+    returns = back < ends
+    back_g = sl.flat_g[np.minimum(back, len(sl.flat_g) - 1)]
+    cleared = pd.to_datetime(
+        np.where(returns, tipoff.as_unit("s").asi8[back_g], 0), unit="s", utc=True
+    )
+    # What the team announces is an estimate: the spell's true length is the future, and a
+    # report showing it (or a status read off it) would tell a model when the player is back.
+    # Rest and a trade's first game are planned, so their one game is exact.
+    planned = np.isin(why, (REST, NOT_WITH_TEAM))
+    guess = np.maximum(np.rint(av.spell_len[rows] * rng.lognormal(0.0, 0.4, n)), 1)
+    expected_games = np.where(planned, 1, guess).astype(np.int64)
+    status = np.where(planned | (expected_games >= 3), "Out", "Day-To-Day")
+    est_back = rows + expected_games
+    est_returns = (est_back < ends) & ~av.season_ending[rows]
+    est_g = sl.flat_g[np.minimum(est_back, len(sl.flat_g) - 1)]
+    expected_return = pd.to_datetime(
+        np.where(est_returns, tipoff.as_unit("s").asi8[est_g], 0), unit="s", utc=True
+    )
+    frame = pd.DataFrame(
+        {
+            "game_key": game_keys[g],
+            "player_key": sl.flat_p[rows] + 1,
+            "team_key": team_keys[sl.team_of[g, sl.flat_s[rows]]],
+            "released_at": pd.to_datetime(released, unit="s", utc=True).as_unit("us"),
+            "status": status,
+            "reason": why.astype(str),
+            "games_missed": av.spell_len[rows].astype(np.int64),
+            "season_ending": av.season_ending[rows],
+            "cleared_at": pd.Series(cleared.as_unit("us")).where(returns, pd.NaT),
+            "expected_games_missed": expected_games,
+            "expected_return_at": pd.Series(expected_return.as_unit("us")).where(
+                est_returns, pd.NaT
+            ),
+        }
+    )
+    return frame.sort_values(["released_at", "player_key"], kind="stable").reset_index(drop=True)
+
+
+def _news_stages(
+    sl: _Slots, avail: np.ndarray, news: pd.DataFrame, game_keys: np.ndarray
+) -> list[np.ndarray]:
+    """Availability once the first j items of each game's news have landed, j = 0 .. most items.
+
+    Before its news the public (and the books) expect the day's absentee to play. A book between
+    two announcements knows the first and not the second: moving a line part of the way toward
+    "everyone announced" would price an absence nobody has announced yet.
+    """
+    g = pd.Index(game_keys).get_indexer(news["game_key"].to_numpy())
+    rank = news.groupby("game_key", sort=False).cumcount().to_numpy()
+    on_slot = sl.slots[g] == (news["player_key"].to_numpy() - 1)[:, None, None]
+    s, r = np.divmod(on_slot.reshape(len(g), -1).argmax(axis=1), sl.slots.shape[-1])
+    stages = []
+    for j in range(int(rank.max(initial=-1)) + 2):
+        known = avail.copy()
+        pending = rank >= j
+        known[g[pending], s[pending], r[pending]] = True
+        stages.append(known)
+    return stages
+
+
+def simulate(
+    rng: np.random.Generator,
+    roster: RosterData,
+    team_keys: np.ndarray,
+    home: np.ndarray,
+    away: np.ndarray,
+    day_of: np.ndarray,
+    game_keys: np.ndarray,
+    tipoff: pd.DatetimeIndex,
+    season_start: dt.date,
+) -> SimResult:
+    """Play every game (already in tip-off order) and return box scores and expectations.
+
+    Randomness is drawn in this order: form, availability, the game, the box stats, game
+    durations, then the news release times (so the market's inputs never move the box scores).
+    """
+    sl = _rosters_on_game_days(roster, team_keys, home, away, day_of, season_start)
+    rest = _rest_days(sl, day_of, len(team_keys))
+    f_score, f_min = _form(rng, sl)
+    av = _availability(rng, sl, roster.params, rest == 0)
+    idx = (sl.flat_g, sl.flat_s, sl.flat_r)
+    unavailable = np.zeros(sl.valid.shape, dtype=bool)
+    unavailable[idx] = av.out
+    why = np.full(sl.valid.shape, "", dtype=object)
+    why[idx] = av.reason
+    avail = sl.valid & ~unavailable
+    ex = _expect(sl, roster, rest, f_score, f_min, avail)
+    gm = _play(rng, sl, roster, ex, avail, f_min)
+    stats = _box_stats(rng, sl, roster, ex, gm, f_score)
+    box = _box_frame(sl, game_keys, team_keys, gm, stats, why)
 
     truth = pd.DataFrame(
         {
-            "game_key": game_keys[flat_g],
-            "player_key": flat_p + 1,
-            "team_key": team_keys[team_of[flat_g, flat_s]],
-            "available": avail[flat_g, flat_s, flat_r],
-            "exp_minutes": exp_min[flat_g, flat_s, flat_r],
-            "exp_pts": exp_pts[flat_g, flat_s, flat_r],
-            "exp_reb": exp_reb[flat_g, flat_s, flat_r],
-            "exp_ast": exp_ast[flat_g, flat_s, flat_r],
-            "exp_fg3m": exp_fg3m[flat_g, flat_s, flat_r],
-            "exp_fga": exp_fga[flat_g, flat_s, flat_r],
+            "game_key": game_keys[sl.flat_g],
+            "player_key": sl.flat_p + 1,
+            "team_key": team_keys[sl.team_of[sl.flat_g, sl.flat_s]],
+            "available": avail[idx],
+            **_expectation_columns(sl, ex),
         }
     )
     truth = truth.sort_values(["game_key", "player_key"], kind="stable").reset_index(drop=True)
-
+    periods = gm.periods
+    n_games = len(home)
     duration = pd.to_timedelta(
         np.rint(7800 + rng.normal(0, 420, n_games) + 1080 * (periods - 4)), unit="s"
     )
     final_at = (tipoff + duration).round("s")
+    news = _news_frame(rng, sl, av, game_keys, team_keys, tipoff)
+    stage_avail = _news_stages(sl, avail, news, game_keys)
+    stage_ex = [_expect(sl, roster, rest, f_score, f_min, a) for a in stage_avail]
+    stages = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "game_key": game_keys[sl.flat_g],
+                    "player_key": sl.flat_p + 1,
+                    "stage": j,
+                    "available": a[idx],
+                    **_expectation_columns(sl, e),
+                }
+            )
+            for j, (a, e) in enumerate(zip(stage_avail, stage_ex, strict=True))
+        ]
+    )
+    stages = stages.sort_values(["game_key", "player_key", "stage"], kind="stable")
     return SimResult(
         box=box,
         truth=truth,
-        home_score=pts_team[:, 0].astype(np.int64),
-        away_score=pts_team[:, 1].astype(np.int64),
+        home_score=gm.pts_team[:, 0].astype(np.int64),
+        away_score=gm.pts_team[:, 1].astype(np.int64),
         periods=periods,
         final_at=final_at,
-        exp_home_pts=team_exp[:, 0],
-        exp_away_pts=team_exp[:, 1],
+        exp_home_pts=ex.team_exp[:, 0],
+        exp_away_pts=ex.team_exp[:, 1],
+        news=news,
+        stages=stages.reset_index(drop=True),
+        stage_team_exp=np.stack([e.team_exp for e in stage_ex]),
     )

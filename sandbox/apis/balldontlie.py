@@ -3,12 +3,19 @@
 Undocumented choices: `per_page` above 100 is capped at 100 (meta.per_page says so); unknown query
 parameters, including array parameters sent without `[]`, are ignored as the real API ignores them;
 stats exist only for games final at `now`.
+
+`/players` is the all-time list, as the real one is: besides the league's players it carries a few
+hundred invented retired players who keep the team id of their last team (a defunct franchise for
+some: 45, the Baltimore Bullets, with a blank conference, city and division) and often an empty
+position, so `team_ids[]` pages through far more than today's rosters. They have no box scores.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
+
+import numpy as np
 
 from sandbox.apis.common import (
     ApiError,
@@ -22,6 +29,7 @@ from sandbox.apis.common import (
     stable_int,
 )
 from sandbox.apis.index import BoxRow, GameRec, LeagueIndex, progress
+from sandbox.names import FIRST_NAMES, LAST_NAMES
 
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 100
@@ -29,6 +37,28 @@ MAX_PER_PAGE = 100
 OLD_MINUTES_FORMAT_DAYS = 5
 _PREFIX = r"(?:/nba)?/v1"
 _PERIOD_NAMES = {1: "1st Qtr", 2: "2nd Qtr", 3: "3rd Qtr", 4: "4th Qtr"}
+RETIRED_PLAYERS = 400
+# balldontlie's old-era ids are small: retired players take free ids below this
+RETIRED_ID_CEILING = 4_000
+# a franchise that no longer exists, exactly as balldontlie sends it (four-space conference)
+DEFUNCT_TEAMS = (
+    {
+        "id": 45,
+        "conference": "    ",
+        "division": "",
+        "city": "",
+        "name": "Bullets",
+        "full_name": "Baltimore Bullets",
+        "abbreviation": "BAL",
+    },
+)
+_DEFUNCT_SHARE = 0.06
+_RETIRED_STREAM = 0xB0D1E  # the retired players' own generator: the league's draws stay put
+_RETIRED_POSITIONS = ("G", "F", "C", "G-F", "F-C", "F-G", "C-F")
+_RETIRED_COLLEGES = (
+    "Kentucky", "UCLA", "North Carolina", "Duke", "Kansas", "Indiana", "Michigan State",
+    "Georgetown", "Syracuse", "Villanova", "Louisville", "Arizona", "Ohio State", "DePaul",
+)  # fmt: skip
 
 
 def bdl_error(status: int, message: str) -> ApiResponse:
@@ -59,6 +89,64 @@ def _pct(made: int, attempted: int) -> float:
     return round(made / attempted, 3) if attempted else 0.0
 
 
+def retired_players(
+    seed: int,
+    taken_ids: set[int],
+    taken_names: set[tuple[str, str]],
+    teams: dict[int, dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The all-time list's retired players, rendered: deterministic from the seed alone.
+
+    `teams` maps a current balldontlie team id to its rendered team; a few players keep the
+    defunct franchise's. Fields are drawn column by column in a fixed order. No retired player
+    shares a current player's name: the contract knows of no such trap, so the sandbox sets none.
+    """
+    rng = np.random.default_rng([int(seed), _RETIRED_STREAM])
+    n = RETIRED_PLAYERS
+    free = np.array([i for i in range(1, RETIRED_ID_CEILING) if i not in taken_ids])
+    ids = np.sort(rng.choice(free, size=n, replace=False))
+    first = rng.integers(0, len(FIRST_NAMES), n)
+    last = rng.integers(0, len(LAST_NAMES), n)
+    no_position = rng.random(n) < 0.6
+    position = rng.integers(0, len(_RETIRED_POSITIONS), n)
+    no_body = rng.random(n) < 0.4
+    height = rng.integers(70, 88, n)  # inches: 5-10 to 7-3
+    weight = rng.integers(170, 270, n)
+    jersey = rng.integers(0, 56, n)
+    no_jersey = rng.random(n) < 0.5
+    no_college = rng.random(n) < 0.35
+    college = rng.integers(0, len(_RETIRED_COLLEGES), n)
+    draft_year = rng.integers(1950, 2016, n)
+    undrafted = rng.random(n) < 0.35
+    draft_round, draft_number = rng.integers(1, 4, n), rng.integers(1, 31, n)
+    current = sorted(teams)
+    team_pick = rng.integers(0, len(current), n)
+    defunct = rng.random(n) < _DEFUNCT_SHARE
+    out = []
+    for i in range(n):
+        team = DEFUNCT_TEAMS[0] if defunct[i] else teams[current[team_pick[i]]]
+        while (FIRST_NAMES[first[i]], LAST_NAMES[last[i]]) in taken_names:
+            last[i] = (last[i] + 1) % len(LAST_NAMES)
+        out.append(
+            {
+                "id": int(ids[i]),
+                "first_name": FIRST_NAMES[first[i]],
+                "last_name": LAST_NAMES[last[i]],
+                "position": "" if no_position[i] else _RETIRED_POSITIONS[position[i]],
+                "height": None if no_body[i] else f"{height[i] // 12}-{height[i] % 12}",
+                "weight": None if no_body[i] else str(weight[i]),
+                "jersey_number": None if no_jersey[i] else str(jersey[i]),
+                "college": None if no_college[i] else _RETIRED_COLLEGES[college[i]],
+                "country": None if no_body[i] else "USA",
+                "draft_year": None if undrafted[i] else int(draft_year[i]),
+                "draft_round": None if undrafted[i] else int(draft_round[i]),
+                "draft_number": None if undrafted[i] else int(draft_number[i]),
+                "team": team,
+            }
+        )
+    return out
+
+
 class BalldontlieApi(ApiModule):
     """Routes and renderers for /v1/games, /v1/players, /v1/stats (also under /nba/v1)."""
 
@@ -74,6 +162,17 @@ class BalldontlieApi(ApiModule):
             Route("GET", rf"{_PREFIX}/players/(?P<id>[^/]+)", "bdl.players", self.player),
             Route("GET", rf"{_PREFIX}/stats", "bdl.stats", self.stats),
         ]
+        teams = {t["bdl_id"]: self.render_team(key) for key, t in index.teams.items()}
+        names = {(p["bdl_first_name"], p["bdl_last_name"]) for p in index.players.values()}
+        self.retired = {
+            p["id"]: p
+            for p in retired_players(index.seed, set(index.player_by_bdl_id), names, teams)
+        }
+        # the all-time list in id order: (balldontlie id, league player key or None if retired)
+        self._everyone: list[tuple[int, int | None]] = sorted(
+            [(p["bdl_id"], key) for key, p in index.players.items()]
+            + [(i, None) for i in self.retired]
+        )
 
     # --- framework hooks --------------------------------------------------------------------------
 
@@ -317,12 +416,16 @@ class BalldontlieApi(ApiModule):
         team_ids = {_int(v, "team_ids[]") for v in request.many("team_ids")}
         player_ids = {_int(v, "player_ids[]") for v in request.many("player_ids")}
         today = eastern_date(request.now)
-        rows: list[int] = []
-        for key in self.index.players_sorted_by_bdl:
-            p = self.index.players[key]
-            if p["bdl_id"] <= cursor:
+        rows: list[tuple[int, int | None]] = []
+        for bdl_id, key in self._everyone:
+            if bdl_id <= cursor:
                 continue
-            first, last = p["bdl_first_name"].lower(), p["bdl_last_name"].lower()
+            if key is None:
+                old = self.retired[bdl_id]
+                first, last = old["first_name"].lower(), old["last_name"].lower()
+            else:
+                p = self.index.players[key]
+                first, last = p["bdl_first_name"].lower(), p["bdl_last_name"].lower()
             if (
                 search
                 and search not in first
@@ -334,28 +437,35 @@ class BalldontlieApi(ApiModule):
                 continue
             if last_name and last_name not in last:
                 continue
-            if player_ids and p["bdl_id"] not in player_ids:
+            if player_ids and bdl_id not in player_ids:
                 continue
-            if team_ids:
-                team = self.index.teams[self.index.team_of(key, today)]
-                if team["bdl_id"] not in team_ids:
-                    continue
-            rows.append(key)
+            if team_ids and self._team_id(bdl_id, key, today) not in team_ids:
+                continue
+            rows.append((bdl_id, key))
             if len(rows) > per_page:
                 break
         more = len(rows) > per_page
         rows = rows[:per_page]
-        data = [self.render_player(k, request.now) for k in rows]
-        last_id = self.index.players[rows[-1]]["bdl_id"] if more else None
-        return ApiResponse(200, self._page(data, per_page, last_id))
+        data = [self._render_any(bdl_id, key, request.now) for bdl_id, key in rows]
+        return ApiResponse(200, self._page(data, per_page, rows[-1][0] if more else None))
+
+    def _team_id(self, bdl_id: int, key: int | None, today: date) -> int:
+        """A player's team id: today's team, or a retired player's last one."""
+        if key is None:
+            return int(self.retired[bdl_id]["team"]["id"])
+        return int(self.index.teams[self.index.team_of(key, today)]["bdl_id"])
+
+    def _render_any(self, bdl_id: int, key: int | None, now: Any) -> dict[str, Any]:
+        # a fresh top-level dict: record faults mutate the rows of a response in place
+        return dict(self.retired[bdl_id]) if key is None else self.render_player(key, now)
 
     def player(self, request: ApiRequest) -> ApiResponse:
         self._authorize(request)
         player_id = _int(request.path_params["id"], "id")
         key = self.index.player_by_bdl_id.get(player_id)
-        if key is None:
+        if key is None and player_id not in self.retired:
             raise ApiError(bdl_error(404, "Not Found"))
-        return ApiResponse(200, {"data": self.render_player(key, request.now)})
+        return ApiResponse(200, {"data": self._render_any(player_id, key, request.now)})
 
     def stats(self, request: ApiRequest) -> ApiResponse:
         self._authorize(request)

@@ -175,6 +175,16 @@ def progress(game: GameRec, now: datetime) -> Progress:
     )
 
 
+def period_end_at(game: GameRec, period: int) -> datetime:
+    """When `period` ends on the clock `progress` runs (line scores are read off it there)."""
+    total = _REGULATION_SECONDS + max(0, game.periods - 4) * _OVERTIME_SECONDS
+    if period <= 4:
+        done = period * _QUARTER_SECONDS
+    else:
+        done = _REGULATION_SECONDS + (period - 4) * _OVERTIME_SECONDS
+    return game.tipoff_at + (game.final_at - game.tipoff_at) * (done / total)
+
+
 @functools.lru_cache(maxsize=4096)
 def _scoring_path(game_key: int, minutes: int) -> np.ndarray:
     """Each side's cumulative share of its final score after each game minute (0 .. 1).
@@ -330,7 +340,7 @@ class LeagueIndex:
         self.seed = int(league.seed)
         self.season = int(league.season)
         self._index_teams(league.teams)
-        self._index_players(league.players, league.stints)
+        self._index_players(league.players)
         self._index_lines(league.props, league.game_lines)
         self._index_games(league.games)
         self._index_box(league.box)
@@ -347,36 +357,18 @@ class LeagueIndex:
             row = {k: _py(v) for k, v in rec.items()}
             self.teams[str(row["team_key"])] = row
 
-    def _index_players(self, players: pd.DataFrame, stints: pd.DataFrame) -> None:
+    def _index_players(self, players: pd.DataFrame) -> None:
         self.players: dict[int, dict[str, Any]] = {}
         for rec in players.to_dict("records"):
             row = {k: _py(v) for k, v in rec.items()}
             self.players[int(row["player_key"])] = row
         self.player_by_bdl_id = {int(p["bdl_id"]): key for key, p in self.players.items()}
-        self.stints: dict[int, list[tuple[date, date | None, str]]] = defaultdict(list)
-        for rec in stints.to_dict("records"):
-            # an open start means "since before the season": the first stint of every player
-            start = _as_date(rec["start_date"]) or date.min
-            self.stints[int(rec["player_key"])].append(
-                (start, _as_date(rec["end_date"]), str(rec["team_key"]))
-            )
-        for spans in self.stints.values():
-            spans.sort(key=lambda s: s[0])
+        # Stints are the League's to index (team_of asks it): one answer, kept in one place.
         self.players_sorted_by_bdl = sorted(self.players, key=lambda k: self.players[k]["bdl_id"])
 
     def team_of(self, player_key: int, on: date) -> str:
-        """The team a player belonged to on a date; before his first stint, his first team."""
-        spans = self.stints.get(player_key)
-        if not spans:
-            raise KeyError(f"league stints: player {player_key} has no stint")
-        current = spans[0][2]
-        for start, end, team in spans:
-            if start > on:
-                break
-            current = team
-            if end is None or end >= on:
-                return team
-        return current
+        """The team a player belonged to on a date: the League's one answer (see League.team_of)."""
+        return str(self.league.team_of(player_key, on))
 
     # --- games ----------------------------------------------------------------------------------
 

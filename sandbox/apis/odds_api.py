@@ -3,6 +3,8 @@
 Decisions where the real behaviour is not documented (see the report and API_CONTRACTS.md):
 - A game is listed (events, odds) from its opening line until `final_at`; after that the live
   endpoints answer 404 EVENT_NOT_FOUND and only the historical ones know it.
+- Games stay listed while under way (a historical list at 00:30 holds the 00:00 tip), then with
+  the actual start, to the second, as `commence_time`.
 - Historical snapshots sit on a 5-minute grid: `timestamp` is the last grid point at or before
   `min(date, now)`; each book shows its latest line at that point.
 - On the event-odds endpoint a known market key that the sandbox does not simulate
@@ -364,7 +366,13 @@ class OddsApi(ApiModule):
     # --- rendering ------------------------------------------------------------------------------
 
     def commence_time(self, game: GameRec, at: datetime) -> datetime:
-        """The listed start: the scheduled tip-off, nudged by odd seconds in some snapshots."""
+        """The listed start: the scheduled tip-off, nudged by odd seconds in some snapshots; once
+        the game is under way, the actual start to the second (it stays listed until final)."""
+        started = game.tipoff_at + timedelta(
+            seconds=1 + stable_int("tip", game.odds_event_id) % 179
+        )
+        if at >= started:
+            return started
         ref = game.latest_snapshot_at(at)
         if ref is None:
             return game.tipoff_at

@@ -285,3 +285,45 @@ def test_dates_in_a_date_column_are_dates(issues: Issues) -> None:
     table = TableDef("things", ("id",), "merge", {})
     [row] = TableGate("src", table, schema, issues).admit("e", {"id": 1, "d": "2026-01-14"})
     assert row["d"] == date(2026, 1, 14)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"price": float("nan")}, "is not a finite number"),
+        ({"price": float("inf")}, "is not a finite number"),
+        ({"id": 2**63}, "does not fit a 64-bit integer"),
+        ({"id": -(2**63) - 1}, "does not fit a 64-bit integer"),
+        ({"side": "Ov\x00er"}, "holds control characters"),
+        ({"side": "Over\x1b[31m"}, "holds control characters"),
+        ({"side": "\ud800"}, "lone surrogate"),
+        ({"side": "x" * 10_001}, "10,001 characters long"),
+        ({"at": "2026-01-15T17:00:00"}, "no time zone"),
+    ],
+)
+def test_values_the_warehouse_cannot_trust_are_quarantined(
+    issues: Issues, change: dict, reason: str
+) -> None:
+    assert admit(issues, good(**change)) == []
+    [bad] = issues.quarantined
+    assert reason in bad.reason
+
+
+def test_sane_values_at_the_edges_pass(issues: Issues) -> None:
+    """The control case for the test above: the same columns, at the limits, load."""
+    edge = good(id=2**63 - 1, price=100.0, side="Over\tUnder é 🏀 " + "x" * 9_980)
+    schema = frozen()
+    schema.tables["things"]["side"] = ColumnSpec("text")
+    table = TableDef("things", ("id",), "merge", {"id": "bigint", "at": "timestamp"})
+    assert len(list(TableGate("src", table, schema, issues).admit("e", edge))) == 1
+    assert issues.quarantined == []
+
+
+@pytest.mark.parametrize("points", ["1e1", "Infinity", "NaN", "7.0", " 7", "12345"])
+def test_espn_numbers_are_integers_written_as_espn_writes_them(points: str) -> None:
+    rule = next(
+        r for r in espn.PLAYER_BOX_SCORES.rules if getattr(r, "name", "") == "stats__points"
+    )
+    assert rule.problems({"stats__points": points})
+    assert rule.problems({"stats__points": "31"}) == []
+    assert rule.problems({"stats__points": "+7"}) == []

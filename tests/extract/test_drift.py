@@ -11,7 +11,8 @@ import pytest
 
 from extract.config import ExtractConfig, OddsSettings
 from extract.contracts import FrozenSchema, proposal_path, schema_path
-from extract.errors import ExtractError, QuarantineError, SchemaDriftError
+from extract.errors import ExtractError, QuarantineError, SchemaDriftError, SourcesFailedError
+from extract.runner import run_extract
 from extract.schema_tools import accept_schema, export_schemas
 from tests.extract.conftest import TODAY, fingerprint, make_config, query, run, warehouse_state
 
@@ -145,3 +146,32 @@ def test_export_schemas_reproduces_the_reviewed_files(tmp_path: Path, sandbox: A
     changes = export_schemas(config, TODAY, write=False)
     assert [c.source for c in changes] == ["odds_api", "balldontlie", "espn"]
     assert all(c.diff == "" for c in changes), [c.diff for c in changes]
+
+
+def test_drill_a_retyped_contracted_espn_column_fails_espn_alone_until_accepted(
+    tmp_path: Path, sandbox: Any
+) -> None:
+    """ESPN retypes `starter` (a column staging reads): the Odds API and balldontlie load,
+    ESPN fails with a clear error; after `accept-schema` a rerun of ESPN alone loads it
+    without touching the others."""
+    config = make_config(tmp_path, sandbox)
+    sandbox.faults.inject("changed_type", "espn.summary", times=None)  # starter: bool -> text
+    with pytest.raises(SourcesFailedError) as failure:
+        run_extract(config, [TODAY])
+    [failed] = failure.value.failures
+    assert (failed.source, failed.day) == ("espn", TODAY)
+    assert failure.value.exit_code == SchemaDriftError.exit_code
+    assert "column `starter` changed type: frozen bool, received text" in str(failure.value)
+    assert "Loaded: odds_api 2026-01-15, balldontlie 2026-01-15." in str(failure.value)
+    state = warehouse_state(config.duckdb_path)
+    assert "raw_espn.player_box_scores" not in state
+    assert state["raw_odds_api._dlt_loads"] == state["raw_balldontlie._dlt_loads"] == 1
+    accept_schema(config, "espn")
+    report = run(config, sources=("espn",))  # `starter` still arrives as text, now accepted
+    assert report.status == "ok"
+    after = warehouse_state(config.duckdb_path)
+    assert {k: v for k, v in after.items() if "espn" not in k} == state
+    starters = query(
+        config.duckdb_path, "select count(*) from raw_espn.player_box_scores where starter"
+    )
+    assert starters[0][0] > 0  # "true" was coerced into the warehouse's bool

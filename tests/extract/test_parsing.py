@@ -176,7 +176,7 @@ def test_espn_box_score_rules() -> None:
         espn.stat_column("fieldGoalsMade-fieldGoalsAttempted"): "9-4",
     }
     problems = [p for rule in rules for p in rule.problems(row)]
-    assert any("stats__points" in p and "not a number" in p for p in problems)
+    assert any("stats__points" in p and "not an integer" in p for p in problems)
     assert any("made is more than attempted" in p for p in problems)
     assert not any("plus_minus" in p for p in problems)
     row[espn.stat_column("fieldGoalsMade-fieldGoalsAttempted")] = "nine"

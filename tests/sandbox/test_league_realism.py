@@ -101,7 +101,9 @@ def test_did_not_play_share_and_reasons(sandbox_league: League) -> None:
     box = sandbox_league.box
     assert 0.08 <= box["did_not_play"].mean() <= 0.25
     reasons = box.loc[box["did_not_play"], "dnp_reason"].value_counts(normalize=True)
-    assert reasons.get("Coach's Decision", 0) >= 0.4
+    # Issue 9: absences at the real rate (about one rotation player in seven a night) leave
+    # coach's decisions a smaller share of the DNPs than the 0.4 they had before.
+    assert reasons.get("Coach's Decision", 0) >= 0.25
     assert reasons.drop("Coach's Decision").sum() >= 0.1  # injuries, rest
     # injuries last several games: some player misses 5+ straight games with one reason
     injured = box[box["did_not_play"] & (box["dnp_reason"] != "Coach's Decision")]
@@ -257,7 +259,8 @@ def test_props_shape(sandbox_league: League) -> None:
     overround = 1 / props["over_price"] + 1 / props["under_price"]
     assert overround.between(1.02, 1.09).all()
     even = props[(props["over_price"] - 1.91).abs() < 0.03]
-    assert len(even) / len(props) >= 0.1
+    # Issue 9: prices are the count distribution's at the line, so equal prices are rarer.
+    assert len(even) / len(props) >= 0.05
     assert (props["over_price"] != props["under_price"]).mean() >= 0.3  # books lean
 
 
@@ -296,7 +299,8 @@ def test_scratched_players_lines_are_pulled_before_close(sandbox_league: League)
     quoted = props.merge(out, on=["game_key", "player_key"]).join(last_pre, on="game_key")
     # Real feeds carry lines for players ruled out late; they vanish before the close. Most
     # absences are the deep bench or known long injuries, so such lines are the exception.
-    assert 20 <= quoted.groupby(["game_key", "player_key"]).ngroups <= 0.1 * len(out)
+    # Issue 9: every day-of absence is news landing at a random time, so more pulled lines.
+    assert 20 <= quoted.groupby(["game_key", "player_key"]).ngroups <= 0.15 * len(out)
     assert (quoted["snapshot_at"] < quoted["last_pre"]).all()
 
 
@@ -354,7 +358,8 @@ def test_tipoffs_in_eastern_prime_time(sandbox_league: League) -> None:
     games = sandbox_league.games
     eastern = [ts.to_pydatetime().astimezone(EASTERN) for ts in games["tipoff_at"]]
     clock = [(e.hour, e.minute) for e in eastern]
-    assert all((19, 0) <= c <= (22, 30) for c in clock)
+    # Issue 9: weekends, holidays and the last day have daytime games, from noon Eastern.
+    assert all((12, 0) <= c <= (22, 30) for c in clock)
     assert all(e.date() == d for e, d in zip(eastern, games["game_date"], strict=True))
     utc_dates = [ts.date() for ts in games["tipoff_at"]]
     assert sum(u != d for u, d in zip(utc_dates, games["game_date"], strict=True)) > 100
@@ -371,7 +376,8 @@ def test_name_quirks_present(sandbox_league: League) -> None:
     accented = players[
         players["espn_display_name"] != players["espn_display_name"].map(strip_accents)
     ]
-    assert 5 <= len(accented) <= 15
+    # Issue 9: about a fifth of the league is international, most names with accents.
+    assert 5 <= len(accented) <= 90
     for col in ("bdl_first_name", "bdl_last_name", "odds_name"):
         assert players[col].map(str.isascii).all(), col
     jr = players[players["bdl_last_name"].str.endswith(" Jr.")]

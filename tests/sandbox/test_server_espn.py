@@ -127,7 +127,9 @@ def _check_box_against_league(body, game, sandbox_league, expected_keys: list[st
                 assert entry["reason"] == str(row["dnp_reason"]).upper()
                 continue
             assert entry["didNotPlay"] is False
-            assert "reason" not in entry
+            # a player who played can still carry a reason (real ESPN does): never a DNP one
+            assert entry.get("reason", "COACH'S DECISION") == "COACH'S DECISION"
+            assert not row["is_starter"] or "reason" not in entry
             stats = dict(zip(block["keys"], entry["stats"], strict=True))
             assert all(isinstance(v, str) for v in stats.values())
             assert stats["points"] == str(row["pts"])

@@ -1,7 +1,8 @@
 """The settable clock: only what existed at `now` is served, and nothing from later leaks.
 
 The proof is differential: a second league whose future (results of unfinished games, box scores,
-lines after `now`, trades after `now`) is rewritten must serve byte-identical payloads at `now`.
+lines after `now`, trades after `now`, injury news released after `now` and the actual return of
+players out at `now`) is rewritten must serve byte-identical payloads at `now`.
 A control at a later `now` shows the rewrite is visible once it is the past, so the test can fail.
 """
 
@@ -52,6 +53,20 @@ def rewrite_future(league: League, at: pd.Timestamp) -> League:
     stints.loc[future, "team_key"] = stints.loc[future, "team_key"].map(
         lambda t: "BOS" if t != "BOS" else "ATL"
     )
+    injuries = league.injuries.copy()
+    # News released later is different news; and for news already out, how long the player is
+    # really out (his actual return) is still to come: only the team's estimate is known.
+    later = injuries["released_at"] > at
+    injuries.loc[later, "reason"] = "Right Hip Flexor Strain"
+    injuries.loc[later, "status"] = injuries.loc[later, "status"].map(
+        {"Out": "Day-To-Day", "Day-To-Day": "Out"}
+    )
+    injuries.loc[later, "expected_games_missed"] += 4
+    injuries.loc[later, "expected_return_at"] += pd.Timedelta(days=9)
+    injuries.loc[later, "released_at"] -= (injuries.loc[later, "released_at"] - at) / 2
+    pending = injuries["cleared_at"] > at
+    injuries.loc[pending, "cleared_at"] += pd.Timedelta(days=6)
+    injuries.loc[pending | later, "games_missed"] += 3
     return League(
         seed=league.seed,
         season=league.season,
@@ -64,6 +79,7 @@ def rewrite_future(league: League, at: pd.Timestamp) -> League:
         bookmakers=league.bookmakers,
         props=props,
         game_lines=lines,
+        injuries=injuries,
     )
 
 
@@ -97,6 +113,11 @@ class Crawler:
             )
         for cursor in (0, 1000000):
             out.append(self.get(s.balldontlie_url, "/v1/players", per_page=100, cursor=cursor))
+        out.append(self.get(s.espn_url, f"{ESPN}/injuries"))
+        for cursor in (0, 25, 50):
+            out.append(
+                self.get(s.balldontlie_url, "/v1/player_injuries", per_page=25, cursor=cursor)
+            )
         for bdl_id in traded_bdl_ids:
             out.append(self.get(s.balldontlie_url, "/v1/stats", **{"player_ids[]": bdl_id}))
         events = self.odds(f"{SPORT}/events")

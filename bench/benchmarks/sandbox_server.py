@@ -1,10 +1,8 @@
 """Latency of one day's extractor traffic against the sandbox, over real loopback HTTP.
 
-Run: `.venv/bin/python bench/bench_sandbox_server.py [--date 2026-01-15] [--rounds 3]`.
-Prints league load and index build times, then per-endpoint latency (p50/p95/max, bytes) for the
-calls a daily extract makes: yesterday's results and box scores from ESPN and balldontlie, today's
-slate, featured odds, every event's props, and a historical props snapshot per event. No asserts:
-figures to compare before and after a change.
+League load and index build times, then per-endpoint latency (p50/p95/max, bytes) for the calls a
+daily extract makes: yesterday's results and box scores from ESPN and balldontlie, today's slate,
+featured odds, every event's props, and a historical props snapshot per event.
 """
 
 from __future__ import annotations
@@ -15,15 +13,15 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 import requests
-import typer
 
+from bench.core import Context, Figure
 from sandbox.apis.index import index_for
 from sandbox.league import load_league
 from sandbox.server import DEFAULT_SEASON, DEFAULT_SEED, SandboxServer
 
+DAY = "2026-01-15"
+ROUNDS = 3
 PROPS = "player_points,player_rebounds,player_assists,player_threes"
-
-app = typer.Typer(add_completion=False)
 
 
 def _day_calls(server: SandboxServer, day: date) -> list[tuple[str, str, dict, dict]]:
@@ -64,48 +62,55 @@ def _day_calls(server: SandboxServer, day: date) -> list[tuple[str, str, dict, d
     return calls
 
 
-@app.command()
-def main(
-    day: str = typer.Option("2026-01-15", "--date", help="The extract date (New York)."),
-    rounds: int = typer.Option(3, help="How many times to replay the day."),
-    seed: int = DEFAULT_SEED,
-    season: int = DEFAULT_SEASON,
-) -> None:
-    """Replay one day's requests and print latency figures."""
+def _replay(
+    server: SandboxServer, calls: list[tuple[str, str, dict, dict]], rounds: int
+) -> tuple[float, dict[str, list[float]], dict[str, int]]:
+    """Replay the day's calls `rounds` times: wall seconds, latencies (ms) and bytes per label."""
+    timings: dict[str, list[float]] = defaultdict(list)
+    sizes: dict[str, int] = defaultdict(int)
+    session = requests.Session()
+    wall = time.perf_counter()
+    for _ in range(rounds):
+        for label, url, params, headers in calls:
+            t0 = time.perf_counter()
+            response = session.get(url, params=params, headers=headers, timeout=30)
+            timings[label].append((time.perf_counter() - t0) * 1000)
+            sizes[label] += len(response.content)
+            if response.status_code != 200:
+                raise RuntimeError(f"{label} {url} answered {response.status_code}")
+    return time.perf_counter() - wall, timings, sizes
+
+
+def run(ctx: Context) -> list[Figure]:
+    """Replay one day's requests and return league, index, per-day and per-endpoint figures."""
     started = time.perf_counter()
-    league = load_league(seed, season)
+    league = load_league(DEFAULT_SEED, DEFAULT_SEASON)
     loaded = time.perf_counter()
     index_for(league)
     indexed = time.perf_counter()
     print(f"league load {loaded - started:.2f} s, index build {indexed - loaded:.2f} s")
-    target = date.fromisoformat(day)
-    now = datetime.fromisoformat(f"{day}T17:00:00+00:00")
+    target = date.fromisoformat(DAY)
+    now = datetime.fromisoformat(f"{DAY}T17:00:00+00:00")
     with SandboxServer(league, now=now, quota=10**9) as server:
         calls = _day_calls(server, target)
-        timings: dict[str, list[float]] = defaultdict(list)
-        sizes: dict[str, int] = defaultdict(int)
-        session = requests.Session()
-        wall = time.perf_counter()
-        for _ in range(rounds):
-            for label, url, params, headers in calls:
-                t0 = time.perf_counter()
-                response = session.get(url, params=params, headers=headers, timeout=30)
-                timings[label].append((time.perf_counter() - t0) * 1000)
-                sizes[label] += len(response.content)
-                if response.status_code != 200:
-                    print(f"  ! {label} answered {response.status_code}")
-        wall = time.perf_counter() - wall
-    print(f"{len(calls)} requests per day x {rounds} rounds in {wall * 1000:.0f} ms "
-          f"({wall * 1000 / rounds:.0f} ms per day)")  # fmt: skip
+        wall, timings, sizes = _replay(server, calls, ROUNDS)
+    day_ms = wall * 1000 / ROUNDS
+    print(f"{len(calls)} requests per day x {ROUNDS} rounds in {wall * 1000:.0f} ms "
+          f"({day_ms:.0f} ms per day)")  # fmt: skip
     print(f"{'endpoint':30} {'calls':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'KiB/call':>9}")
+    figures = [
+        Figure("league_load", loaded - started, "s"),
+        Figure("index_build", indexed - loaded, "s"),
+        Figure("day_replay", day_ms, "ms"),
+        Figure("requests_per_day", len(calls), "requests", better=None),
+    ]
     for label in sorted(timings):
         values = sorted(timings[label])
         p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
+        p50 = statistics.median(values)
         print(
-            f"{label:30} {len(values):6d} {statistics.median(values):8.2f} {p95:8.2f} "
+            f"{label:30} {len(values):6d} {p50:8.2f} {p95:8.2f} "
             f"{values[-1]:8.2f} {sizes[label] / len(values) / 1024:9.1f}"
         )
-
-
-if __name__ == "__main__":
-    app()
+        figures.append(Figure(f"p50.{label}", p50, "ms"))
+    return figures

@@ -1,0 +1,50 @@
+"""The registered benchmarks, in the order `python -m bench run` runs them.
+
+Adding one is a function in bench/benchmarks/ and one line here (see bench/README.md). Parts of the
+job that do not exist yet (backfill, daily run, dbt season build, scoring, backtest, market report)
+have no line: an unregistered benchmark is absent from the results, never a made-up figure.
+"""
+
+from __future__ import annotations
+
+from bench.core import Benchmark
+
+REGISTRY: tuple[Benchmark, ...] = (
+    Benchmark(
+        "toolchain_floor",
+        "bench.benchmarks.toolchain_floor:run",
+        "tool start-ups of a daily run on an empty day: 3 dlt loads, dbt build, catboost import",
+    ),
+    Benchmark(
+        "extract_day",
+        "bench.benchmarks.extract_day:run",
+        "extract of the demo day from the sandbox: cold, warm reruns, a past date",
+    ),
+    Benchmark(
+        "sandbox_league",
+        "bench.benchmarks.sandbox_league:run",
+        "simulated season: cold build, cache load, generation, memory",
+    ),
+    Benchmark(
+        "sandbox_server",
+        "bench.benchmarks.sandbox_server:run",
+        "one day's extractor traffic against the sandbox over loopback HTTP",
+    ),
+    Benchmark(
+        "sandbox_market",
+        "bench.benchmarks.sandbox_market:run",
+        "the sandbox market's efficiency figures (issue 9's report) and the report's time",
+        runs=3,
+    ),
+)
+
+
+def by_name(names: list[str] | None) -> tuple[Benchmark, ...]:
+    """The registered benchmarks named (all when `names` is empty); unknown names raise KeyError."""
+    if not names:
+        return REGISTRY
+    known = {b.name: b for b in REGISTRY}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise KeyError(f"unknown benchmark(s) {unknown}; registered: {', '.join(known)}")
+    return tuple(known[n] for n in names)
