@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import dlt
 from dlt.sources.helpers.rest_client import RESTClient
@@ -26,11 +27,15 @@ from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginat
 from dlt.sources.rest_api import rest_api_resources
 
 from extract.contracts import Check, Range, TableDef, flatten, parse_date
+from extract.errors import ExtractError
 from extract.http import classify_by_suffix
 from extract.runtime import RunContext
 
 SOURCE = "balldontlie"
 PER_PAGE = 100
+# an upstream controls the cursor: a season of box scores is about 300 pages of 100, so 2,000
+# pages means a cursor that never ends (a real capture of a self-pointing cursor ran 6,440 pages)
+MAX_PAGES = 2_000
 ENDPOINTS = (
     (r"/games(/[^/]+)?$", "bdl.games"),
     (r"/players(/[^/]+)?$", "bdl.players"),
@@ -38,6 +43,43 @@ ENDPOINTS = (
 )
 COUNTING = ("fgm", "fga", "fg3m", "fg3a", "ftm", "fta", "oreb", "dreb", "reb", "ast", "stl", "blk",
             "turnover", "pf")  # fmt: skip
+
+
+class EndlessCursorError(ExtractError):
+    """The API's cursor went round in a circle or past any sane number of pages."""
+
+    exit_code = 4  # like retries exhausted: the upstream misbehaves, rerun later
+
+
+class GuardedCursorPaginator(JSONResponseCursorPaginator):
+    """balldontlie's cursor (`meta.next_cursor`, absent on the last page), bounded: a cursor
+    seen twice, or more than `max_pages` pages, stops the source with a clear error instead of
+    paging forever. dlt copies the paginator for each paginate() call, so the bound is per call."""
+
+    def __init__(self, max_pages: int = MAX_PAGES) -> None:
+        super().__init__(cursor_path="meta.next_cursor", cursor_param="cursor")
+        self.max_pages = max_pages
+        self.pages = 0
+        self.seen: set[str] = set()
+
+    def update_state(self, response: Any, data: list[Any] | None = None) -> None:
+        super().update_state(response, data)
+        self.pages += 1
+        cursor = self._next_reference
+        if cursor is None:
+            return
+        where = f"{SOURCE} {urlsplit(response.url).path}"
+        if str(cursor) in self.seen:
+            raise EndlessCursorError(
+                f"{where}: next_cursor {cursor!r} was already followed on page {self.pages} "
+                "(a cursor loop in the API's answer); stopped rather than page forever"
+            )
+        if self.pages >= self.max_pages:
+            raise EndlessCursorError(
+                f"{where}: more than {self.max_pages} pages (next_cursor {cursor!r}); stopped "
+                "rather than page forever"
+            )
+        self.seen.add(str(cursor))
 
 
 def parse_minutes(value: Any) -> float | None:
@@ -213,7 +255,7 @@ def balldontlie_source(ctx: RunContext, day: date) -> Any:
         ctx.config.balldontlie_base_url.rstrip("/") + "/" + ctx.config.balldontlie_prefix.strip("/")
     )
     previous = (day - timedelta(days=1)).isoformat()
-    paginator = {"type": "cursor", "cursor_path": "meta.next_cursor", "cursor_param": "cursor"}
+    paginator = GuardedCursorPaginator()
     games, stats = rest_api_resources(
         {
             "client": {"base_url": base_url + "/", "session": session, "paginator": paginator},
@@ -242,9 +284,7 @@ def balldontlie_source(ctx: RunContext, day: date) -> Any:
     client = RESTClient(
         base_url=base_url,
         session=session,
-        paginator=JSONResponseCursorPaginator(
-            cursor_path="meta.next_cursor", cursor_param="cursor"
-        ),
+        paginator=GuardedCursorPaginator(),
         data_selector="data",
     )
     gate = ctx.gate(SOURCE, PLAYERS)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import requests
 
 from extract import balldontlie, espn, odds_api
 from extract.cli import dates_from
@@ -293,3 +295,27 @@ def test_redacted_logging_masks_every_handler(caplog: pytest.LogCaptureFixture) 
     assert caplog.text.count(MASK) >= 2
     logger.warning("after the block: %s", "plain")
     assert caplog.records[-1].args == ("plain",)  # the factory is restored
+
+
+def _page(cursor: object, url: str = "http://h/v1/stats?cursor=7") -> requests.Response:
+    response = requests.Response()
+    meta = {"per_page": 100} if cursor is None else {"per_page": 100, "next_cursor": cursor}
+    response._content = json.dumps({"data": [{"id": 1}], "meta": meta}).encode()
+    response.url = url
+    return response
+
+
+def test_a_cursor_that_loops_or_never_ends_stops_the_source() -> None:
+    paginator = balldontlie.GuardedCursorPaginator()
+    paginator.update_state(_page(7), [{"id": 1}])
+    paginator.update_state(_page(8), [{"id": 2}])
+    with pytest.raises(balldontlie.EndlessCursorError, match=r"next_cursor 7 was already followed"):
+        paginator.update_state(_page(7), [{"id": 3}])
+    bounded = balldontlie.GuardedCursorPaginator(max_pages=3)
+    bounded.update_state(_page(1), [{"id": 1}])
+    bounded.update_state(_page(2), [{"id": 2}])
+    with pytest.raises(balldontlie.EndlessCursorError, match=r"more than 3 pages"):
+        bounded.update_state(_page(3), [{"id": 3}])
+    last = balldontlie.GuardedCursorPaginator(max_pages=1)
+    last.update_state(_page(None), [{"id": 1}])  # no next_cursor: the last page, no error
+    assert not last.has_next_page
