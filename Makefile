@@ -117,6 +117,14 @@ extract: $(STAMP) ## Load raw data for DATE (box scores of DATE-1, slate and lin
 	@mkdir -p warehouse
 	$(BIN)/python -m extract --date $(DATE)
 
+START ?=
+END ?=
+
+.PHONY: backfill
+backfill: $(STAMP) ## Load START..END into the raw layer in chunks, resumably (default: season start to yesterday)
+	@mkdir -p warehouse
+	$(BIN)/python -m extract backfill $(if $(START),--start $(START),) $(if $(END),--end $(END),)
+
 .PHONY: daily
 daily: $(STAMP) ## The daily job for DATE (default: the demo day, on the sandbox): extract, then dbt build
 	@mkdir -p warehouse $(dir $(WAREHOUSE))

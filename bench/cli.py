@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
+import resource
 import shlex
 import sys
 import traceback
@@ -148,6 +150,19 @@ def child(
     except Exception as exc:
         payload = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
         print(payload["traceback"], file=sys.stderr)
+    payload["peak_rss_kib"] = own_peak_rss_kib()
     out.write_text(json.dumps(payload))
     if "error" in payload:
         raise typer.Exit(1)
+
+
+def own_peak_rss_kib() -> int:
+    """This process's peak RSS since it started running Python (VmHWM), or that of the largest
+    child it waited for. The kernel's rusage of a child also counts the parent's memory the
+    child was forked with (before exec): a 3 GB pytest would make every benchmark look 3 GB."""
+    hwm = 0
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                hwm = int(line.split()[1])
+    return max(hwm, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)

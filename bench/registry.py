@@ -21,6 +21,13 @@ REGISTRY: tuple[Benchmark, ...] = (
         "extract of the demo day from the sandbox: cold, warm reruns, a past date",
     ),
     Benchmark(
+        "backfill_season",
+        "bench.benchmarks.backfill_season:run",
+        "the 2025-26 sandbox season into the raw layer in week chunks (quick: two weeks)",
+        runs=1,
+        timeout_s=900.0,
+    ),
+    Benchmark(
         "sandbox_league",
         "bench.benchmarks.sandbox_league:run",
         "simulated season: cold build, cache load, generation, memory",
@@ -29,6 +36,12 @@ REGISTRY: tuple[Benchmark, ...] = (
         "sandbox_server",
         "bench.benchmarks.sandbox_server:run",
         "one day's extractor traffic against the sandbox over loopback HTTP",
+    ),
+    Benchmark(
+        "sandbox_backfill_reads",
+        "bench.benchmarks.sandbox_backfill_reads:run",
+        "a season's backfill range reads against the sandbox: per-kind req/s, season total",
+        runs=3,
     ),
     Benchmark(
         "sandbox_market",

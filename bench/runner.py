@@ -111,7 +111,9 @@ def run_once(bench: Benchmark, *, quick: bool, cwd: Path = REPO) -> RunOutcome:
         error = f"child exited with code {proc.returncode} and {how}; stderr: {_tail(errors, 5)}"
     return RunOutcome(
         wall_s=wall,
-        peak_rss_mib=usage.ru_maxrss / 1024,  # KiB on Linux
+        # the child's own measure when it wrote one (see bench.cli.own_peak_rss_kib), else the
+        # kernel's rusage of it, which also counts what it was forked with
+        peak_rss_mib=(payload.get("peak_rss_kib") or usage.ru_maxrss) / 1024,  # KiB on Linux
         figures=figures if error is None else None,
         error=error,
         traceback=payload.get("traceback") or (_tail(errors, 30) if error else None),

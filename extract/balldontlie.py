@@ -17,7 +17,7 @@ for; a row of another date is quarantined naming both, never loaded as if it wer
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,10 +26,20 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 from dlt.sources.rest_api import rest_api_resources
 
-from extract.contracts import Check, Range, TableDef, flatten, parse_date
+from extract.contracts import (
+    Check,
+    KnownTeam,
+    PersonName,
+    Range,
+    TableDef,
+    flatten,
+    parse_date,
+    season_problem,
+)
 from extract.errors import ExtractError
 from extract.http import classify_by_suffix
 from extract.runtime import RunContext
+from extract.window import Window
 
 SOURCE = "balldontlie"
 PER_PAGE = 100
@@ -56,16 +66,19 @@ class GuardedCursorPaginator(JSONResponseCursorPaginator):
     seen twice, or more than `max_pages` pages, stops the source with a clear error instead of
     paging forever. dlt copies the paginator for each paginate() call, so the bound is per call."""
 
-    def __init__(self, max_pages: int = MAX_PAGES) -> None:
+    def __init__(self, max_pages: int = MAX_PAGES, observer: Any = None) -> None:
         super().__init__(cursor_path="meta.next_cursor", cursor_param="cursor")
         self.max_pages = max_pages
         self.pages = 0
         self.seen: set[str] = set()
+        self.observer = observer  # sees every raw page (BoxScoreCoverage)
 
     def update_state(self, response: Any, data: list[Any] | None = None) -> None:
         super().update_state(response, data)
         self.pages += 1
         cursor = self._next_reference
+        if self.observer is not None:
+            self.observer.page(response, data, last=cursor is None)
         if cursor is None:
             return
         where = f"{SOURCE} {urlsplit(response.url).path}"
@@ -82,6 +95,73 @@ class GuardedCursorPaginator(JSONResponseCursorPaginator):
         self.seen.add(str(cursor))
 
 
+# --- findings across records (issue 14): an empty block where data is expected is not a zero
+NO_BOX_SCORE = "a final game has stat rows"
+
+
+class BoxScoreCoverage:
+    """Every final game of a result day has stat rows, or it is quarantined (NO_BOX_SCORE).
+
+    Read from the raw pages of /games and /stats as the paginator sees them and compared once
+    both have sent their last page, which is still inside the extract: a box score missing for a
+    final game stops the source before anything loads. It also hands every game listed to
+    `slate` (the slate compared across sources, extract/findings.py). dlt deep-copies the
+    paginator per call; the copies share this one object."""
+
+    def __init__(self, result_days: frozenset[date], reject: Any, slate: Any = None) -> None:
+        self.result_days = result_days
+        self.reject = reject  # (reason, game record)
+        self.slate = slate  # (game record): each game listed, for the slate across sources
+        self.finals: dict[Any, dict[str, Any]] = {}
+        self.with_stats: set[Any] = set()
+        self.done: set[str] = set()
+
+    def __deepcopy__(self, _memo: Any) -> BoxScoreCoverage:
+        return self
+
+    def page(self, response: Any, data: list[Any] | None, *, last: bool) -> None:
+        path = urlsplit(response.url).path
+        kind = "games" if path.endswith("/games") else "stats" if path.endswith("/stats") else ""
+        for item in (data or []) if kind else []:
+            if not isinstance(item, dict):
+                continue
+            if kind == "stats":
+                self.with_stats.add((item.get("game") or {}).get("id"))
+                continue
+            if self.slate is not None:
+                self.slate(item)
+            if item.get("status") == "Final" and _day(item.get("date")) in self.result_days:
+                self.finals[item.get("id")] = item
+        if kind and last:
+            self.done.add(kind)
+            if self.done == {"games", "stats"}:
+                for game_id, game in self.finals.items():
+                    if game_id not in self.with_stats:
+                        self.reject(
+                            f"{NO_BOX_SCORE}: game {game_id} of {game.get('date')} is final, "
+                            "/stats returned no row for it",
+                            flatten(game),
+                        )
+
+
+def _teams(game: dict[str, Any]) -> tuple[Any, Any]:
+    return (game.get("home_team") or {}).get("id"), (game.get("visitor_team") or {}).get("id")
+
+
+def _day(value: Any) -> date | None:
+    try:
+        return parse_date(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _final_not_0_0(record: dict[str, Any]) -> str:
+    scores = (record.get("home_team_score"), record.get("visitor_team_score"))
+    if record.get("status") == "Final" and all(s in (0, None) for s in scores):
+        return f"a final game is not scored 0-0: game {record.get('id')} is final and scored 0-0"
+    return ""
+
+
 def parse_minutes(value: Any) -> float | None:
     """balldontlie minutes: "38", "06", "33:30", "0:00", "" or null (did not play)."""
     if value is None or str(value).strip() == "":
@@ -89,7 +169,11 @@ def parse_minutes(value: Any) -> float | None:
     text = str(value).strip()
     if ":" in text:
         minutes, _, seconds = text.partition(":")
+        if not (minutes.isdigit() and seconds.isdigit() and int(seconds) < 60):
+            raise ValueError(f"{text!r} is not minutes:seconds")  # "30:99", "1e1:00"
         return int(minutes) + int(seconds) / 60
+    if not text.isdigit():
+        raise ValueError(f"{text!r} is not whole minutes")  # "1e1", "nan", "-5"
     return float(text)
 
 
@@ -132,6 +216,12 @@ GAMES = TableDef(
         Range("visitor_team_score", 0, 250),
         Range("season", 1946, 2100),
         Range("period", 0, 10),
+        Check("season", lambda r: season_problem(r.get("date"), r.get("season"))),
+        Check("final score", _final_not_0_0),
+        KnownTeam("home_team__id", "bdl_id"),
+        KnownTeam("visitor_team__id", "bdl_id"),
+        KnownTeam("home_team__abbreviation", "bdl_abbreviation"),
+        KnownTeam("visitor_team__abbreviation", "bdl_abbreviation"),
     ),
 )
 PLAYERS = TableDef(
@@ -148,10 +238,9 @@ PLAYERS = TableDef(
         "team__abbreviation": "text",
     },
     rules=(
-        Check(
-            "name",
-            lambda r: "" if str(r.get("last_name") or "").strip() else "`last_name` is empty",
-        ),
+        PersonName("last_name"),
+        PersonName("first_name", optional=True),
+        KnownTeam("team__id", "bdl_id"),
     ),
 )
 STATS = TableDef(
@@ -181,7 +270,12 @@ STATS = TableDef(
         *(Range(c, 0, 100) for c in COUNTING),
         Check("minutes", _minutes_ok),
         Check("made <= attempted", _made_le_attempted),
+        Check("season", lambda r: season_problem(r.get("game__date"), r.get("game__season"))),
+        PersonName("player__last_name"),
+        PersonName("player__first_name", optional=True),
+        KnownTeam("team__id", "bdl_id"),
     ),
+    findings=(NO_BOX_SCORE,),
 )
 TABLES = (GAMES, PLAYERS, STATS)
 
@@ -242,8 +336,9 @@ def _gate_pages(
 
 
 @dlt.source(name=SOURCE, max_table_nesting=0)
-def balldontlie_source(ctx: RunContext, day: date) -> Any:
-    """Games of D-1 and D, box scores of D-1, players of those games' teams."""
+def balldontlie_source(ctx: RunContext, window: Window) -> Any:
+    """Games of D-1 and D, box scores of D-1, players of those games' teams; for a window, the
+    same over all its dates, read as ranges (`start_date`/`end_date`, 100 rows a page)."""
     session = ctx.session(
         SOURCE,
         ctx.config.balldontlie_base_url,
@@ -254,8 +349,16 @@ def balldontlie_source(ctx: RunContext, day: date) -> Any:
     base_url = (
         ctx.config.balldontlie_base_url.rstrip("/") + "/" + ctx.config.balldontlie_prefix.strip("/")
     )
-    previous = (day - timedelta(days=1)).isoformat()
-    paginator = GuardedCursorPaginator()
+    game_days = frozenset(window.slate_days())
+    stat_days = frozenset(window.result_days())
+    for day in game_days:
+        ctx.issues.list_slate(SOURCE, day)
+    coverage = BoxScoreCoverage(
+        stat_days,
+        lambda reason, game: ctx.issues.reject(SOURCE, "bdl.stats", STATS.name, reason, game),
+        lambda game: ctx.issues.list_slate(SOURCE, _day(game.get("date")), [_teams(game)]),
+    )
+    paginator = GuardedCursorPaginator(observer=coverage)
     games, stats = rest_api_resources(
         {
             "client": {"base_url": base_url + "/", "session": session, "paginator": paginator},
@@ -263,14 +366,11 @@ def balldontlie_source(ctx: RunContext, day: date) -> Any:
                 "endpoint": {"data_selector": "data", "params": {"per_page": PER_PAGE}},
             },
             "resources": [
-                {"name": "games", "endpoint": {"path": "games",
-                                               "params": {"dates[]": [previous, day.isoformat()]}}},
-                {"name": "stats", "endpoint": {"path": "stats", "params": {"dates[]": [previous]}}},
+                {"name": "games", "endpoint": {"path": "games", "params": _dates(game_days)}},
+                {"name": "stats", "endpoint": {"path": "stats", "params": _dates(stat_days)}},
             ],
         }
     )  # fmt: skip
-    game_days = frozenset({day - timedelta(days=1), day})
-    stat_days = frozenset({day - timedelta(days=1)})
     # fmt: off
     _gate_pages(games, ctx, GAMES, "bdl.games",
                 lambda r: date_problem(r.get("date"), game_days, "game date"))
@@ -306,6 +406,13 @@ def balldontlie_source(ctx: RunContext, day: date) -> Any:
                 yield from gate.admit("bdl.players", flatten(item))
 
     return games, stats, players
+
+
+def _dates(days: frozenset[date]) -> dict[str, Any]:
+    """A date or two (the daily path) as `dates[]`; a backfill chunk's days as one range."""
+    if len(days) <= 2:
+        return {"dates[]": [d.isoformat() for d in sorted(days)]}
+    return {"start_date": min(days).isoformat(), "end_date": max(days).isoformat()}
 
 
 def _hints(ctx: RunContext, table: TableDef) -> dict[str, Any]:

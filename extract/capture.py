@@ -90,6 +90,7 @@ class ResponseRecorder:
         body: bytes,
         elapsed_ms: int,
         attempt: int,
+        cut: str | None = None,
     ) -> dict[str, Any]:
         seq = self.next_seq()
         fetched_at = datetime.now(UTC)
@@ -107,6 +108,8 @@ class ResponseRecorder:
             "fetched_at": fetched_at.isoformat(),
             "elapsed_ms": elapsed_ms,
         }
+        if cut:  # the body stopped at a bound (http.Bounds): what was read, and why it stopped
+            envelope["cut"] = cut
         # a key echoed back by an API would otherwise land on disk
         redacted_body = self.redactor.text(body.decode("utf-8", errors="surrogateescape"))
         envelope.update(_body_fields(redacted_body.encode("utf-8", errors="surrogateescape")))

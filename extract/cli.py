@@ -19,13 +19,17 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+from rich.progress import Progress as RichProgress
 from rich.table import Table
 from rich.text import Text
 
-from extract.config import SOURCES, ExtractConfig, parse_now
+from extract.backfill import DEFAULT_CHUNK_DAYS, Progress, estimate_odds_credits, run_backfill
+from extract.config import SOURCES, ExtractConfig, RateLimits, parse_now
 from extract.errors import ConfigError, ExtractError, SourcesFailedError
 from extract.redact import Redactor
 from extract.runner import RunReport, run_extract
+from extract.window import chunks
 
 app = typer.Typer(
     add_completion=False,
@@ -99,9 +103,11 @@ def upstream(config: ExtractConfig, days: list[date]) -> Iterator[ExtractConfig]
         # the budget guards real money; the sandbox's credits are free, so a range of past dates
         # (70 credits per event and snapshot) runs as the README shows it, unless a budget is set
         odds = dataclasses.replace(odds, credit_budget=SANDBOX_QUOTA)
+    rates = RateLimits(odds_api=0, balldontlie=0, espn=0)  # loopback has no plan to respect
     with server:
         yield config.with_changes(
             odds=odds,
+            rates=rates,
             odds_api_base_url=server.odds_api_url,
             odds_api_key=server.odds_api_key,
             balldontlie_base_url=server.balldontlie_url,
@@ -129,7 +135,7 @@ def _summary(report: RunReport) -> Table:
     return table
 
 
-def _findings(report: RunReport) -> None:
+def _findings(report: RunReport, redactor: Redactor) -> None:
     """Quarantine counts, schema changes and notes: on screen every time, whatever happened."""
     bad = sum(d.quarantined for d in report.dates)
     if bad:
@@ -148,8 +154,10 @@ def _findings(report: RunReport) -> None:
                 ),
                 soft_wrap=True,
             )
-        for note in day_report.notes:
-            console.print(Text.assemble(("note", "yellow"), ": ", note), soft_wrap=True)
+        for note in day_report.notes:  # notes quote upstream text: masked once more here
+            console.print(
+                Text.assemble(("note", "yellow"), ": ", redactor.text(note)), soft_wrap=True
+            )
 
 
 def _totals(report: RunReport) -> str:
@@ -231,17 +239,17 @@ def main(
                 try:
                     report = run_extract(live, days, sources=sources, load=load, step=status.update)
                 except SourcesFailedError as failed:
-                    _report(failed.report)  # type: ignore[attr-defined]
+                    _report(failed.report, redactor)  # type: ignore[attr-defined]
                     raise
         except ExtractError as exc:
             raise _fail(exc, redactor) from None
-    _report(report)
+    _report(report, redactor)
 
 
-def _report(report: RunReport) -> None:
+def _report(report: RunReport, redactor: Redactor) -> None:
     console.print(_summary(report))
     console.print(_totals(report), soft_wrap=True)
-    _findings(report)
+    _findings(report, redactor)
 
 
 @app.command("accept-schema")
@@ -303,3 +311,115 @@ def upstream_command() -> None:
     except ExtractError as exc:
         raise _fail(exc, Redactor()) from None
     typer.echo("real" if config.has_upstream else "sandbox")
+
+
+def season_start(today: date) -> date:
+    """The first date a backfill of the current season needs: October 1st of the season's start
+    year (opening night is later in October; the empty days before it cost one call each)."""
+    year = today.year if today.month >= 8 else today.year - 1
+    return date(year, 10, 1)
+
+
+class _Progress:
+    """A rich progress bar on a terminal; a plain log line per chunk otherwise."""
+
+    def __init__(self, total: int) -> None:
+        self.bar: RichProgress | None = None
+        if console.is_terminal:
+            self.bar = RichProgress(
+                TextColumn("[bold]backfill"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("dates  {task.fields[rows]:>9,} rows  {task.fields[calls]:>6,} calls"
+                           "  {task.fields[credits]:>7,} credits"),
+                TimeRemainingColumn(),
+                console=console,
+            )  # fmt: skip
+            self.task = self.bar.add_task("backfill", total=total, rows=0, calls=0, credits=0)
+
+    def __enter__(self) -> _Progress:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def update(self, p: Progress) -> None:
+        if self.bar is not None:
+            self.bar.update(
+                self.task, completed=p.dates_done, rows=p.rows, calls=p.http_calls,
+                credits=p.credits_spent,
+            )  # fmt: skip
+            return
+        window = p.chunk.window if p.chunk is not None else "?"
+        failed = sorted(p.chunk.failures) if p.chunk is not None else []
+        console.print(
+            f"backfill {window}: {p.dates_done}/{p.dates_total} dates, {p.rows:,} rows, "
+            f"{p.http_calls:,} HTTP calls, {p.credits_spent:,} Odds API credits"
+            + (f", {p.skipped} (chunk, source) skipped as already loaded" if p.skipped else "")
+            + (f"; FAILED: {', '.join(failed)}" if failed else ""),
+            soft_wrap=True,
+            highlight=False,
+        )
+
+
+@app.command("backfill")
+def backfill_command(
+    start: Annotated[
+        str | None, typer.Option(help="first date (default: the season's start)")
+    ] = None,
+    end: Annotated[str | None, typer.Option(help="last date (default: yesterday)")] = None,
+    chunk_days: Annotated[int, typer.Option(help="dates per chunk: one load per source each")] = (
+        DEFAULT_CHUNK_DAYS
+    ),
+    force: Annotated[bool, typer.Option("--force", help="redo chunks already loaded")] = False,
+    source: Annotated[list[str] | None, _SOURCE] = None,
+    now: Annotated[str | None, _NOW] = None,
+    verbose: Annotated[bool, _VERBOSE] = False,
+) -> None:
+    """Load a range of dates in chunks, resumably: backfill --start D1 --end D2."""
+    redactor = Redactor()
+    with _logging(verbose):
+        try:
+            config = ExtractConfig.from_env()
+            redactor = Redactor(config.secrets())
+            if now is not None:
+                config = config.with_changes(now=parse_now(now, "--now"))
+            today = config.clock().astimezone(ZoneInfo("America/New_York")).date()
+            last = date.fromisoformat(end) if end else today - timedelta(days=1)
+            first = date.fromisoformat(start) if start else season_start(last)
+            sources = tuple(source) if source else SOURCES
+            real = config.has_upstream and config.replay_dir is None
+            if real and "odds_api" in sources:
+                windows = chunks(first, last, chunk_days)
+                console.print(
+                    f"Odds API: this backfill will spend about "
+                    f"{estimate_odds_credits(config, windows):,} credits (budget "
+                    f"{config.odds.credit_budget:,})",
+                    soft_wrap=True,
+                )
+            with (
+                upstream(config, [last]) as live,
+                _Progress((last - first).days + 1) as bar,
+            ):
+                redactor = Redactor(live.secrets())
+                try:
+                    report = run_backfill(
+                        live, first, last, chunk_days=chunk_days, sources=sources, force=force,
+                        check_credits=real, on_progress=bar.update,
+                    )  # fmt: skip
+                except SourcesFailedError as failed:
+                    _report(failed.report, redactor)  # type: ignore[attr-defined]
+                    raise
+        except ValueError as exc:
+            raise _fail(ConfigError(f"dates must be YYYY-MM-DD: {exc}"), redactor) from None
+        except ExtractError as exc:
+            raise _fail(exc, redactor) from None
+    _report(report, redactor)
+    console.print(
+        f"backfill {first}..{last}: {report.seconds:.1f} s, "
+        f"{len(report.skipped)} (chunk, source) skipped as already loaded",
+        soft_wrap=True,
+    )

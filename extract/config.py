@@ -58,6 +58,23 @@ class OddsSettings:
     min_remaining: int = 0
 
 
+# balldontlie's plans, in requests a minute (its docs: free 5, ALL-STAR 60, GOAT 600)
+BALLDONTLIE_PLANS = {"free": 5.0, "all-star": 60.0, "goat": 600.0}
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Requests a second per API, so a backfill never turns into a 429 storm. 0 = unlimited
+    (the in-process sandbox, unless a limit is set). The Odds API allows about 30 a second."""
+
+    odds_api: float = 25.0
+    balldontlie: float = BALLDONTLIE_PLANS["free"] / 60
+    espn: float = 10.0
+
+    def per_second(self, source: str) -> float:
+        return float(getattr(self, source))
+
+
 @dataclass(frozen=True)
 class ExtractConfig:
     """One run's settings. Build it with `from_env`; tests use `dataclasses.replace`."""
@@ -86,6 +103,7 @@ class ExtractConfig:
     quarantine_threshold: float = 0.0
     http: HttpSettings = field(default_factory=HttpSettings)
     odds: OddsSettings = field(default_factory=OddsSettings)
+    rates: RateLimits = field(default_factory=RateLimits)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ExtractConfig:
@@ -128,6 +146,7 @@ class ExtractConfig:
             now=parse_now(env["NBA_PROPS_NOW"]) if env.get("NBA_PROPS_NOW") else d.now,
             http=_http_from_env(env, d.http),
             odds=_odds_from_env(env, d.odds),
+            rates=_rates_from_env(env, d.rates),
         )
         config.check()
         return config
@@ -212,6 +231,17 @@ _Default = TypeVar("_Default", bound=str | None)
 def _text(env: Mapping[str, str], name: str, default: _Default) -> str | _Default:
     """A variable's text; unset or empty keeps the default (an empty key means no key)."""
     return env.get(name) or default
+
+
+def _rates_from_env(env: Mapping[str, str], d: RateLimits) -> RateLimits:
+    plan = (env.get("BALLDONTLIE_PLAN") or "free").strip().lower()
+    if plan not in BALLDONTLIE_PLANS:
+        raise ConfigError(f"BALLDONTLIE_PLAN={plan!r}: use one of {', '.join(BALLDONTLIE_PLANS)}")
+    return RateLimits(
+        odds_api=_float(env, "ODDS_API_REQUESTS_PER_SECOND", d.odds_api),
+        balldontlie=_float(env, "BALLDONTLIE_REQUESTS_PER_MINUTE", BALLDONTLIE_PLANS[plan]) / 60,
+        espn=_float(env, "ESPN_REQUESTS_PER_SECOND", d.espn),
+    )
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:

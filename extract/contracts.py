@@ -25,19 +25,23 @@ dlt then gets the file's columns as declared hints (types are never inferred) an
 
 from __future__ import annotations
 
+import csv
 import difflib
+import functools
 import json
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
+from extract.config import REPO_ROOT
 from extract.errors import ColumnChange, ExtractError, QuarantineError, SchemaDriftError
 from extract.redact import Redactor
 
@@ -180,6 +184,15 @@ class FrozenSchema:
         columns[EXTRA_COLUMN] = {"data_type": "json", "nullable": True}
         return columns
 
+    def arrow_schema(self, table: str, primary_key: tuple[str, ...]) -> pa.Schema:
+        """The Arrow schema of a table's rows as the gate hands them over (JSON as text), with
+        the same nullability as `dlt_columns`, so dlt has nothing to reconcile."""
+        fields = [
+            pa.field(name, _ARROW[spec.data_type], nullable=name not in primary_key)
+            for name, spec in self.tables[table].items()
+        ]
+        return pa.schema([*fields, pa.field(EXTRA_COLUMN, pa.string(), nullable=True)])
+
     def with_changes(self, changes: list[ColumnChange]) -> FrozenSchema:
         """The schema as it would be after accepting `changes` (new columns stay optional)."""
         tables = {t: {n: _copy(c) for n, c in cols.items()} for t, cols in self.tables.items()}
@@ -197,6 +210,28 @@ class FrozenSchema:
             else:
                 columns[change.column].required = False
         return FrozenSchema(self.source, tables)
+
+
+_ARROW: dict[str, pa.DataType] = {
+    "text": pa.string(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "date": pa.date32(),
+    "bigint": pa.int64(),
+    "double": pa.float64(),
+    "bool": pa.bool_(),
+    "json": pa.string(),  # JSON text: DuckDB and BigQuery load it into their JSON columns
+}
+
+
+def to_arrow(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    """Admitted rows as one Arrow table: JSON values (lists, objects, `_extra`) as JSON text."""
+    json_columns = [f.name for f in schema if f.type == pa.string()]
+    for row in rows:
+        for name in json_columns:
+            value = row.get(name)
+            if value is not None and not isinstance(value, str):
+                row[name] = json.dumps(value, ensure_ascii=False, default=str)
+    return pa.Table.from_pylist(rows, schema=schema)
 
 
 def _copy(spec: ColumnSpec) -> ColumnSpec:
@@ -295,12 +330,84 @@ class Check:
     def problems(self, record: Mapping[str, Any]) -> list[str]:
         try:
             problem = self.test(record)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, ArithmeticError) as exc:  # 10**10 as a year overflows
             problem = f"{self.name}: {exc}"
         return [problem] if problem else []
 
 
-Rule = Range | OneOf | Pattern | Check
+# the seed every source's team codes must be in (read, never imported from the sandbox)
+TEAM_CODES = REPO_ROOT / "seeds" / "team_codes.csv"
+
+
+@functools.cache
+def team_codes(column: str) -> frozenset[str]:
+    """The values of one column of seeds/team_codes.csv (`bdl_id`, `espn_abbreviation`, ...)."""
+    with TEAM_CODES.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows or column not in rows[0]:
+        raise ExtractError(f"{TEAM_CODES}: no column {column!r}")
+    return frozenset(row[column].strip() for row in rows if row[column].strip())
+
+
+@dataclass(frozen=True)
+class KnownTeam:
+    """A team code or id must be in seeds/team_codes.csv: the three sources are joined through
+    it, so a team it does not know (a new franchise, an All-Star side, a typo) would drop out of
+    every join. Quarantined, naming the seed, so it is added there or refused on purpose."""
+
+    column: str
+    seed_column: str
+
+    def problems(self, record: Mapping[str, Any]) -> list[str]:
+        value = record.get(self.column)
+        if value is None or str(value).strip() in team_codes(self.seed_column):
+            return []
+        return [
+            f"`{self.column}`={value!r} is not a team of seeds/team_codes.csv "
+            f"({self.seed_column}): a new team? add it to the seed"
+        ]
+
+
+# letters (any script), joined by spaces, dots, apostrophes or hyphens: "G.G. Jackson",
+# "D'Angelo", "Karl-Anthony", "Jokić", "Trey Murphy III"; digits, emoji and symbols are not names
+_NAME = re.compile(r"[^\W\d_]+(?:[ .'\u2019-]+[^\W\d_]+)*\.?")
+
+
+@dataclass(frozen=True)
+class PersonName:
+    """A person's name: not blank (unless `optional`) and made of letters."""
+
+    column: str
+    optional: bool = False
+
+    def problems(self, record: Mapping[str, Any]) -> list[str]:
+        value = record.get(self.column)
+        text = "" if value is None else str(value).strip()
+        if not text:
+            return [] if self.optional else [f"`{self.column}` (a name) is blank"]
+        if not _NAME.fullmatch(text):
+            return [f"`{self.column}`={text[:60]!r} is not a person's name (letters only)"]
+        return []
+
+
+def season_problem(day: Any, start_year: Any, what: str = "season") -> str:
+    """Why a game's date is not in the season it claims (by its start year: 2025 = 2025-26), or
+    "". A season runs from September to the October after (the 2020 bubble ended in October)."""
+    try:
+        played = parse_date(day) if not isinstance(day, date) else day
+        year = int(start_year)
+    except (TypeError, ValueError):
+        return ""  # unreadable: the column's own rule reports it
+    if not 1 <= year < 9999:
+        return f"{what} {year} is not a year"
+    if date(year, 9, 1) <= played <= date(year + 1, 10, 31):
+        return ""
+    return (
+        f"date {played.isoformat()} is not in the {what} it claims ({year}-{(year + 1) % 100:02d})"
+    )
+
+
+Rule = Range | OneOf | Pattern | Check | KnownTeam | PersonName
 
 
 @dataclass(frozen=True)
@@ -317,6 +424,9 @@ class TableDef:
     write_disposition: str | dict[str, str]
     declared: Mapping[str, str]  # column -> data_type that staging models read
     rules: tuple[Rule, ...] = ()
+    # what the source module checks across records (a final game without its box score, ...):
+    # named here so every rule of a table reads at a glance; each reason quotes its finding
+    findings: tuple[str, ...] = ()
 
     def contracted(self, column: str) -> bool:
         return column in self.declared or column in self.primary_key
@@ -373,6 +483,14 @@ class Issues:
     drift: dict[tuple[str, str, str], _Drift] = field(default_factory=dict)
     evolved: dict[tuple[str, str, str], _Drift] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # the games each source listed per date, (home, away) in the source's own team codes: the
+    # slates compared across sources (extract/findings.py)
+    slates: dict[tuple[str, date], set[tuple[str, str]]] = field(default_factory=dict)
+
+    def list_slate(self, source: str, day: date, games: Iterable[tuple[Any, Any]] = ()) -> None:
+        """Record games a source lists for `day` (none: the source listed the date, empty)."""
+        listed = self.slates.setdefault((source, day), set())
+        listed.update((str(home), str(away)) for home, away in games)
 
     def quarantine(
         self, source: str, endpoint: str, table: str, reasons: list[str], record: dict[str, Any]
@@ -478,13 +596,25 @@ class Issues:
 
 
 def _jsonable(value: Any) -> Any:
+    """A record as it can be written (quarantine file, run log): dates as ISO text, and text
+    that is not valid UTF-8 (a lone surrogate, the reason it is quarantined) escaped visibly."""
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, str):
+        return _writable(value)
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {_writable(str(k)): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return value
+
+
+def _writable(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 # --- the gate every record passes -----------------------------------------------------------------
@@ -504,15 +634,63 @@ class TableGate:
         self.columns = frozen.tables[table.name]
         self.issues = issues
         self._keys: set[tuple[Any, ...]] = set()
+        self._required = frozenset(c for c, spec in self.columns.items() if spec.required)
+        # (column, value) -> what checking it found: most values repeat (an event's fields on
+        # every outcome row of a snapshot, the same timestamps), and checking is the hot path
+        self._seen: dict[tuple[str, type, Any], tuple[str, Any, str]] = {}
 
     def admit(self, endpoint: str, record: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """Yield the record converted for loading, or nothing when it was quarantined."""
+        """Yield the record converted for loading, or nothing when it was quarantined.
+
+        Each value is classified once per gate (see `_classify`): kept as the frozen column,
+        moved to `_extra` (a field nobody reads changed), or drift (a contracted one changed);
+        then the table's rules run on the row, and its key must be new.
+        """
         self.issues.checked[self.source] += 1
-        row, extra, reasons = self._reconcile(endpoint, record)
+        row: dict[str, Any] = {}
+        converted: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        reasons: list[str] = []
+        problems: list[str] = []
+        for column, value in record.items():
+            # the type is part of the key: True == 1 == 1.0, but they are different JSON types
+            key = (column, type(value), value) if type(value) in _SCALARS else None
+            found = self._seen.get(key) if key is not None else None  # type: ignore[arg-type]
+            if found is None:
+                found = self._classify(column, value)
+                if key is not None and len(self._seen) < _SEEN_LIMIT:
+                    self._seen[key] = found
+            kind, out, said = found
+            if kind == _OK:
+                row[column] = value
+                converted[column] = out
+                if said:
+                    problems.append(said)
+                continue
+            extra[column] = value
+            if kind == _NEW:
+                self._change(column, "new column", None, said, endpoint, value, blocking=False)
+                continue
+            spec = self.columns[column]
+            blocking = self.table.contracted(column)
+            self._change(
+                column, "changed type", spec.data_type, said, endpoint, value, blocking=blocking
+            )
+            if blocking:
+                reasons.append(f"`{column}` changed type: frozen {spec.data_type}, received {said}")
+            row[column] = converted[column] = None
+        missing = self._required.difference(record)
+        for column in sorted(missing):
+            spec = self.columns[column]
+            blocking = self.table.contracted(column)
+            self._change(
+                column, "missing field", spec.data_type, None, endpoint, None, blocking=blocking
+            )
+            if blocking:
+                reasons.append(f"required field `{column}` is missing")
         if reasons:
             self.issues.quarantine(self.source, endpoint, self.table.name, reasons, record)
             return
-        converted, problems = self._convert(row)
         for rule in self.table.rules:
             problems += rule.problems(row)
         key = tuple(converted.get(c) for c in self.table.primary_key)
@@ -522,49 +700,42 @@ class TableGate:
             self.issues.quarantine(self.source, endpoint, self.table.name, problems, record)
             return
         self._keys.add(key)
-        converted[EXTRA_COLUMN] = extra or None
         # an upstream that echoes a key in a data field must not put it in the warehouse
-        yield self.issues.redactor.value(converted)
+        converted[EXTRA_COLUMN] = self.issues.redactor.value(extra) if extra else None
+        yield converted
 
-    def _reconcile(
-        self, endpoint: str, record: dict[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
-        """Split a record into the frozen columns and `_extra`; report every schema change.
-
-        Returns (row, extra, blocking reasons): a change to a contracted column blocks the
-        record (and the source, as drift); any other change moves the value into `extra`.
-        """
-        row: dict[str, Any] = {}
-        extra: dict[str, Any] = {}
-        reasons: list[str] = []
-        for column, value in record.items():
-            spec = self.columns.get(column)
-            wire = wire_type(value)
-            if spec is None:
-                self._change(column, "new column", None, wire, endpoint, value, blocking=False)
-                extra[column] = value
-            elif value is not None and not spec.allows(wire):
-                blocking = self.table.contracted(column)
-                self._change(
-                    column, "changed type", spec.data_type, wire, endpoint, value, blocking=blocking
-                )
-                if blocking:
-                    reasons.append(
-                        f"`{column}` changed type: frozen {spec.data_type}, received {wire}"
-                    )
-                row[column] = None
-                extra[column] = value
-            else:
-                row[column] = value
-        for column, spec in self.columns.items():
-            if spec.required and column not in record:
-                blocking = self.table.contracted(column)
-                self._change(
-                    column, "missing field", spec.data_type, None, endpoint, None, blocking=blocking
-                )
-                if blocking:
-                    reasons.append(f"required field `{column}` is missing")
-        return row, extra, reasons
+    def _classify(self, column: str, value: Any) -> tuple[str, Any, str]:
+        """(kind, value to load, note) for one value of `column`:
+        `_OK` with the converted (and key-masked) value and a problem ("" when fine);
+        `_NEW` (no such frozen column) or `_RETYPED` (a JSON type the column does not take),
+        each with the value's JSON type as the note."""
+        spec = self.columns.get(column)
+        wire = wire_type(value)
+        if spec is None:
+            return _NEW, None, wire
+        if value is None:
+            # only what the warehouse reads must be present; other columns may come and go
+            if not spec.nullable and self.table.contracted(column):
+                return _OK, None, f"`{column}` is null"
+            return _OK, None, ""
+        if not spec.allows(wire):
+            return _RETYPED, None, wire
+        problem = value_problem(column, spec.data_type, value)
+        if problem:
+            return _OK, value, problem
+        try:
+            if wire not in WIRE_COMPATIBLE[spec.data_type]:
+                # an accepted change (`accepts`): read it as the warehouse's type, or refuse it
+                value = coerce(value, spec.data_type)
+            if spec.data_type == "timestamp":
+                return _OK, parse_timestamp(value), ""
+            if spec.data_type == "date":
+                return _OK, parse_date(value), ""
+        except ValueError as exc:
+            return _OK, value, f"`{column}`={value!r} is not a valid {spec.data_type}: {exc}"
+        if isinstance(value, str):
+            return _OK, self.issues.redactor.text(value), ""
+        return _OK, self.issues.redactor.value(value), ""
 
     def _change(
         self,
@@ -582,31 +753,10 @@ class TableGate:
             blocking=blocking,
         )  # fmt: skip
 
-    def _convert(self, record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-        out: dict[str, Any] = {}
-        problems: list[str] = []
-        for column, value in record.items():
-            spec = self.columns[column]
-            if value is None:
-                # only what the warehouse reads must be present; other columns may come and go
-                if not spec.nullable and self.table.contracted(column):
-                    problems.append(f"`{column}` is null")
-                out[column] = None
-                continue
-            problem = value_problem(column, spec.data_type, value)
-            if problem:
-                problems.append(problem)
-                out[column] = value
-                continue
-            try:
-                if spec.data_type == "timestamp":
-                    value = parse_timestamp(value)
-                elif spec.data_type == "date":
-                    value = parse_date(value)
-            except ValueError as exc:
-                problems.append(f"`{column}`={value!r} is not a valid {spec.data_type}: {exc}")
-            out[column] = value
-        return out, problems
+
+_OK, _NEW, _RETYPED = "ok", "new", "retyped"
+_SCALARS = (str, int, float, bool, type(None))
+_SEEN_LIMIT = 200_000  # values remembered per gate: a season's distinct values fit; memory bounded
 
 
 # what the warehouse can store and a reader can trust, checked on every value of every column
@@ -636,6 +786,28 @@ def value_problem(column: str, data_type: str, value: Any) -> str:
 
 
 _NOT_FINITE = frozenset({"nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
+
+
+def coerce(value: Any, data_type: str) -> Any:
+    """A value of an accepted other JSON type as the column's own type ("1.91" as a double,
+    "true" as a bool, 5 as text); ValueError when it cannot be read so."""
+    if data_type == "double":
+        return as_number(value)
+    if data_type == "bigint":
+        number = as_number(value)
+        if number != int(number):
+            raise ValueError(f"{value!r} is not a whole number")
+        return int(number)
+    if data_type == "bool":
+        text = str(value).strip().lower()
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise ValueError(f"{value!r} is not a boolean")
+    if data_type in ("text", "timestamp", "date"):
+        return value if isinstance(value, str) else json.dumps(value)
+    return value
 
 
 def parse_date(value: Any) -> date:

@@ -176,3 +176,45 @@ class SourcesFailedError(ExtractError):
             lines.append("Nothing was loaded.")
         lines.append("Rerun the failed dates once fixed: loaded data is not loaded twice.")
         super().__init__("\n".join(lines))
+
+
+class UpstreamBoundError(ExtractError):
+    """A response passed a bound the upstream must not be able to move: its size, or the
+    wall-clock time one call may take (a body trickled a byte at a time beats a read timeout)."""
+
+    exit_code = 4  # like retries exhausted: the upstream misbehaves, rerun later
+
+    def __init__(self, source: str, endpoint: str, url: str, what: str, bound: str) -> None:
+        self.source = source
+        self.endpoint = endpoint
+        self.url = url
+        self.bound = bound
+        super().__init__(
+            f"{source} {endpoint}: {what} (GET {url}); bound: {bound}. The partial body is kept "
+            "in landing; rerun later, or raise the bound if such a response is legitimate"
+        )
+
+
+class ResponseTooLargeError(UpstreamBoundError):
+    """A body larger than `NBA_PROPS_HTTP_MAX_RESPONSE_MB`: not retried (it would come back
+    as large), the source fails for that date."""
+
+
+class CallDeadlineError(UpstreamBoundError):
+    """A call (every attempt, wait and body of it) outlasted `NBA_PROPS_HTTP_CALL_DEADLINE`."""
+
+
+class InvalidJsonError(ExtractError):
+    """A body that parses only with JavaScript's constants (`NaN`, `Infinity`): not JSON, and
+    not retried, since the same request gets the same body."""
+
+    exit_code = 4  # like retries exhausted: the upstream misbehaves, rerun later
+
+    def __init__(self, source: str, endpoint: str, url: str, constant: str) -> None:
+        self.source = source
+        self.endpoint = endpoint
+        self.url = url
+        super().__init__(
+            f"{source} {endpoint}: the body holds `{constant}`, which is not a JSON number "
+            f"(GET {url}); nothing of it was read. The body is kept in landing"
+        )

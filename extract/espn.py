@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,18 +27,25 @@ from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
 
 from extract.contracts import (
     Check,
+    KnownTeam,
     OneOf,
+    PersonName,
     Range,
     TableDef,
     as_number,
     column_name,
     flatten,
     parse_timestamp,
+    season_problem,
 )
+from extract.errors import ExtractError
 from extract.http import classify_by_suffix
 from extract.runtime import RunContext
+from extract.window import Window
 
 SOURCE = "espn"
+# a range scoreboard is asked for with a limit; a day holds at most 15 games
+RANGE_LIMIT_PER_DAY = 20
 EASTERN = ZoneInfo("America/New_York")
 BASE_PATH = "/apis/site/v2/sports/basketball/nba"
 ENDPOINTS = ((r"/scoreboard$", "espn.scoreboard"), (r"/summary$", "espn.summary"))
@@ -96,6 +103,62 @@ def _int_text(column: str, lo: int, hi: int) -> Check:
     return Check(column, test)
 
 
+# --- findings across records (issue 14): an empty block where data is expected is not a zero
+NO_BOX_SCORE = "a final game has a box score"
+NO_SCORE = "a final game is not scored 0-0"
+
+
+def _played_without_stats(record: dict[str, Any]) -> str:
+    """`stats: []` means did-not-play only with `didNotPlay: true`; otherwise a line was lost
+    (it would load as all-null stats, read downstream as a player who did nothing)."""
+    if record.get("did_not_play") is True:
+        return ""
+    if any(record.get(stat_column(k)) not in (None, "") for k in STAT_KEYS):
+        return ""
+    who = "a starter" if record.get("starter") else "an athlete"
+    return f"{who} with no stats but `did_not_play`={record.get('did_not_play')!r}"
+
+
+def _event_season(record: dict[str, Any]) -> str:
+    """ESPN's `season.year` is the season's end year."""
+    try:
+        year = int(record.get("season__year")) - 1  # type: ignore[arg-type]
+        day = parse_timestamp(record.get("date")).astimezone(EASTERN).date()
+    except (TypeError, ValueError):
+        return ""  # unreadable: the columns' own rules report it
+    return season_problem(day, year, "season.year")
+
+
+def final_score_problem(event: dict[str, Any]) -> str:
+    """A final game whose competitors are all scored 0 (a score lost, not a game played)."""
+    if ((event.get("status") or {}).get("type") or {}).get("state") != "post":
+        return ""
+    competitions = event.get("competitions") or [{}]
+    scores = [str(c.get("score") or "0").strip() for c in competitions[0].get("competitors") or []]
+    if scores and all(score in ("0", "") for score in scores):
+        return f"{NO_SCORE}: event {event.get('id')} is final and scored {'-'.join(scores)}"
+    return ""
+
+
+def home_away(event: dict[str, Any]) -> tuple[Any, Any] | None:
+    """(home team id, away team id) of an event, or None when it does not say both."""
+    competitions = event.get("competitions") or [{}]
+    sides = {
+        c.get("homeAway"): (c.get("team") or {}).get("id")
+        for c in competitions[0].get("competitors") or []
+    }
+    return (sides["home"], sides["away"]) if sides.get("home") and sides.get("away") else None
+
+
+def has_players(summary: dict[str, Any]) -> bool:
+    """Whether a summary's box score lists any athlete at all."""
+    return any(
+        block.get("athletes")
+        for team_block in (summary.get("boxscore") or {}).get("players") or []
+        for block in team_block.get("statistics") or []
+    )
+
+
 EVENTS = TableDef(
     name="events",
     primary_key=("id",),
@@ -113,7 +176,9 @@ EVENTS = TableDef(
     rules=(
         OneOf("status__type__state", frozenset({"pre", "in", "post"})),
         Range("season__year", 1947, 2101),
+        Check("season", _event_season),
     ),
+    findings=(NO_SCORE,),
 )
 COMPETITORS = TableDef(
     name="competitors",
@@ -127,7 +192,12 @@ COMPETITORS = TableDef(
         "team__id": "text",
         "team__abbreviation": "text",
     },
-    rules=(OneOf("home_away", frozenset({"home", "away"})), _int_text("score", 0, 250)),
+    rules=(
+        OneOf("home_away", frozenset({"home", "away"})),
+        _int_text("score", 0, 250),
+        KnownTeam("team__id", "espn_id"),
+        KnownTeam("team__abbreviation", "espn_abbreviation"),
+    ),
 )
 PLAYER_BOX_SCORES = TableDef(
     name="player_box_scores",
@@ -153,7 +223,11 @@ PLAYER_BOX_SCORES = TableDef(
             if k not in PAIR_KEYS and k not in ("minutes", "points", "plusMinus")
         ),
         Check("made-attempted", _pairs_ok),
+        Check("played without stats", _played_without_stats),
+        PersonName("athlete__display_name"),
+        KnownTeam("team__id", "espn_id"),
     ),
+    findings=(NO_BOX_SCORE,),
 )
 TABLES = (EVENTS, COMPETITORS, PLAYER_BOX_SCORES)
 
@@ -202,26 +276,38 @@ def athlete_rows(
                 yield row
 
 
-def event_date_problem(event: dict[str, Any], day: date) -> str:
-    """Why an event does not belong on `day`'s scoreboard (its date in New York), or ""."""
+def event_day(event: dict[str, Any]) -> date | None:
+    """An event's date in New York (a game's date), or None when its date is unreadable."""
     try:
-        played = parse_timestamp(event.get("date")).astimezone(EASTERN).date()
+        return parse_timestamp(event.get("date")).astimezone(EASTERN).date()
     except (TypeError, ValueError):
+        return None
+
+
+def event_date_problem(event: dict[str, Any], day: date, last: date | None = None) -> str:
+    """Why an event does not belong on the scoreboard asked for (`day`, or `day`..`last`), by
+    its date in New York, or "" when it does."""
+    last = last or day
+    played = event_day(event)
+    if played is None or day <= played <= last:
         return ""  # unreadable: the gate's timestamp rule reports it
-    if played == day:
-        return ""
+    asked = day.isoformat() if last == day else f"{day.isoformat()}..{last.isoformat()}"
     return (
         f"event {event.get('id')} is on {played.isoformat()} (New York), on the scoreboard "
-        f"asked for {day.isoformat()}"
+        f"asked for {asked}"
     )
 
 
 class EspnPlan:
-    """Fetches the two scoreboards once; resources read from them."""
+    """Fetches the window's scoreboards once; resources read from them.
 
-    def __init__(self, ctx: RunContext, day: date) -> None:
+    A single date asks for the two scoreboards one by one (`dates=D-1`, `dates=D`); a backfill
+    chunk asks for one range (`dates=FIRST-LAST&limit=...`) and splits it by New York date.
+    """
+
+    def __init__(self, ctx: RunContext, window: Window) -> None:
         self.ctx = ctx
-        self.day = day
+        self.window = window
         session = ctx.session(
             SOURCE, ctx.config.espn_base_url, classify_by_suffix(SOURCE, ENDPOINTS)
         )
@@ -231,31 +317,56 @@ class EspnPlan:
             paginator=SinglePagePaginator(),
             data_selector="$",
         )
-        self._boards: dict[date, list[dict[str, Any]]] = {}
+        self._boards: dict[date, list[dict[str, Any]]] | None = None
+
+    def _fetch(self, first: date, last: date) -> list[dict[str, Any]]:
+        if first == last:
+            params: dict[str, Any] = {"dates": first.strftime("%Y%m%d")}
+        else:
+            days = (last - first).days + 1
+            params = {
+                "dates": f"{first:%Y%m%d}-{last:%Y%m%d}",
+                "limit": RANGE_LIMIT_PER_DAY * days,
+            }
+        body = self.client.get("/scoreboard", params=params).json()
+        events = list(body.get("events") or [])
+        if first != last and len(events) >= params["limit"]:
+            raise ExtractError(
+                f"{SOURCE} espn.scoreboard: {len(events)} events for {first}..{last} reached the "
+                f"limit {params['limit']}: the range may be cut; use smaller chunks"
+            )
+        return events
+
+    def boards(self) -> dict[date, list[dict[str, Any]]]:
+        """Scoreboard events per New York date (others quarantined naming both dates)."""
+        if self._boards is None:
+            days = self.window.slate_days()
+            if self.window.single:
+                fetched = [(d, self._fetch(d, d)) for d in days]
+            else:
+                fetched = [(None, self._fetch(days[0], days[-1]))]
+            boards: dict[date, list[dict[str, Any]]] = {d: [] for d in days}
+            for asked, events in fetched:
+                for event in events:
+                    problem = event_date_problem(event, asked or days[0], asked or days[-1])
+                    if problem:
+                        self.reject("espn.scoreboard", EVENTS.name, problem, flatten(event))
+                        continue
+                    # an unreadable date stays on the day asked for: the gate's rule reports it
+                    boards.setdefault(event_day(event) or asked or days[0], []).append(event)
+            for day, listed in boards.items():
+                self.ctx.issues.list_slate(SOURCE, day, filter(None, map(home_away, listed)))
+            self._boards = boards
+        return self._boards
 
     def board(self, day: date) -> list[dict[str, Any]]:
-        """The scoreboard of `day`: only events whose New York date is `day` (others are
-        quarantined naming both dates: a scoreboard that ignored the date asked for)."""
-        if day not in self._boards:
-            body = self.client.get("/scoreboard", params={"dates": day.strftime("%Y%m%d")}).json()
-            events = []
-            for event in body.get("events") or []:
-                problem = event_date_problem(event, day)
-                if problem:
-                    self.reject("espn.scoreboard", EVENTS.name, problem, flatten(event))
-                else:
-                    events.append(event)
-            self._boards[day] = events
-        return self._boards[day]
-
-    def days(self) -> tuple[date, date]:
-        return self.day - timedelta(days=1), self.day
+        return self.boards().get(day, [])
 
     def reject(self, endpoint: str, table: str, reason: str, record: dict[str, Any]) -> None:
         self.ctx.issues.reject(SOURCE, endpoint, table, reason, record)
 
     def event_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        for day in self.days():
+        for day in sorted(self.boards()):
             for event in self.board(day):
                 row = event_rows(event, self.reject)[0]
                 if row is not None:
@@ -263,13 +374,16 @@ class EspnPlan:
 
     def competitor_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
         ignore: Reject = lambda *_: None  # noqa: E731 - event_rows above already reported it
-        for day in self.days():
+        for day in sorted(self.boards()):
             for event in self.board(day):
                 for competitor in event_rows(event, ignore)[1]:
                     yield "espn.scoreboard", competitor
 
     def box_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        previous = self.days()[0]
+        for previous in self.window.result_days():
+            yield from self._box_rows_of(previous)
+
+    def _box_rows_of(self, previous: date) -> Iterator[tuple[str, dict[str, Any]]]:
         for event in self.board(previous):
             state = ((event.get("status") or {}).get("type") or {}).get("state")
             if state != "post":
@@ -278,10 +392,17 @@ class EspnPlan:
                     "no box score yet"
                 )
                 continue
+            score = final_score_problem(event)
+            if score:
+                self.reject("espn.scoreboard", EVENTS.name, score, flatten(event))
             summary = self.client.get("/summary", params={"event": event["id"]}).json()
             answered = str(((summary.get("header") or {}).get("id")) or event["id"])
             if answered != str(event["id"]):
                 reason = f"summary of event {answered!r} where {event['id']!r} was asked for"
+                self.reject("espn.summary", PLAYER_BOX_SCORES.name, reason, {"event": event["id"]})
+                continue
+            if not has_players(summary):
+                reason = f"{NO_BOX_SCORE}: event {event['id']} is final, its summary lists no one"
                 self.reject("espn.summary", PLAYER_BOX_SCORES.name, reason, {"event": event["id"]})
                 continue
             for row in athlete_rows(str(event["id"]), summary, self.reject):
@@ -289,9 +410,9 @@ class EspnPlan:
 
 
 @dlt.source(name=SOURCE, max_table_nesting=0)
-def espn_source(ctx: RunContext, day: date) -> Any:
+def espn_source(ctx: RunContext, window: Window) -> Any:
     """Scoreboards of D-1 and D, box scores of D-1's final games."""
-    plan = EspnPlan(ctx, day)
+    plan = EspnPlan(ctx, window)
     return (
         ctx.resource(SOURCE, EVENTS, plan.event_rows),
         ctx.resource(SOURCE, COMPETITORS, plan.competitor_rows),

@@ -3,7 +3,10 @@
 `ApiSession` is a `requests.Session` that dlt's `RESTClient` (and so `rest_api`) sends through, so
 every call of every source gets the same treatment:
 
-- connect and read timeouts on every attempt;
+- connect and read timeouts on every attempt, and bounds no upstream can move: a body is read
+  as it arrives and cut past `max_response_bytes` (20 MB; not retried, it would come back as
+  large), and a call (all its attempts, waits and bodies) ends by its wall-clock deadline (a body
+  trickled a byte at a time beats any read timeout); both fail the source naming the bound;
 - 429, 5xx, timeouts, dropped connections and truncated JSON bodies are retried with exponential
   backoff and jitter, honouring `Retry-After`, bounded by attempts and by total seconds;
 - any other 4xx fails at once with the API's own error code (`OUT_OF_USAGE_CREDITS`, ...);
@@ -21,26 +24,98 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import os
 import random
 import re
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
+import urllib3
 from requests.hooks import default_hooks, dispatch_hook
 
 from extract.capture import ReplayStore, ResponseRecorder, response_from_envelope
 from extract.config import HttpSettings
-from extract.errors import ApiError, RetriesExhaustedError
+from extract.errors import (
+    ApiError,
+    CallDeadlineError,
+    ConfigError,
+    InvalidJsonError,
+    ResponseTooLargeError,
+    RetriesExhaustedError,
+    UpstreamBoundError,
+)
 from extract.redact import Redactor
 
 log = logging.getLogger("extract.http")
 
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+# bodies are read in chunks of at most this, each as soon as it arrives (read1), so the bounds
+# below are checked between two packets, not after a buffer of this size has filled
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """What an upstream must not be able to stretch: a response's size, a call's duration.
+
+    The largest real body (a historical odds snapshot of a busy slate) is well under 2 MB. The
+    deadline defaults to the retry budget plus two attempts' timeouts, so it never cuts a call
+    the other bounds allow, only one kept alive by a trickle.
+    """
+
+    max_response_bytes: int = 20 * 2**20
+    call_deadline: float | None = None  # seconds; None: derived from the HttpSettings
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Bounds:
+        """`NBA_PROPS_HTTP_MAX_RESPONSE_MB`, `NBA_PROPS_HTTP_CALL_DEADLINE` (seconds).
+
+        Read here, not in extract/config.py, until HttpSettings carries them (see the report of
+        issue 14); an unreadable value is a configuration error, never a silent default."""
+        env = os.environ if env is None else env
+        out = cls()
+        megabytes = (env.get("NBA_PROPS_HTTP_MAX_RESPONSE_MB") or "").strip()
+        deadline = (env.get("NBA_PROPS_HTTP_CALL_DEADLINE") or "").strip()
+        try:
+            if megabytes:
+                out = replace(out, max_response_bytes=int(float(megabytes) * 2**20))
+            if deadline:
+                out = replace(out, call_deadline=float(deadline))
+        except ValueError as exc:
+            raise ConfigError(f"HTTP bounds: {exc} (a number is expected)") from exc
+        no_time = out.call_deadline is not None and out.call_deadline <= 0
+        if out.max_response_bytes <= 0 or no_time:
+            raise ConfigError("NBA_PROPS_HTTP_MAX_RESPONSE_MB and _CALL_DEADLINE must be > 0")
+        return out
+
+    def deadline(self, settings: HttpSettings) -> float:
+        if self.call_deadline is not None:
+            return self.call_deadline
+        attempt = settings.connect_timeout + settings.read_timeout
+        return settings.max_retry_seconds + 2 * attempt
+
+
+class _ConstantError(ValueError):
+    """`NaN`, `Infinity` or `-Infinity` in a body: JavaScript, not JSON."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _ConstantError(name)
+
+
+class _CutError(Exception):
+    """An attempt stopped at a bound: what was read so far and the error the call fails with."""
+
+    def __init__(self, response: requests.Response, note: str, error: UpstreamBoundError) -> None:
+        super().__init__(note)
+        self.response = response
+        self.note = note
+        self.error = error
 
 
 # --- retry policy ---------------------------------------------------------------------------------
@@ -165,8 +240,10 @@ class ApiSession(requests.Session):
         call_policy: CallPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        bounds: Bounds | None = None,
     ) -> None:
         super().__init__()
+        self.bounds = bounds if bounds is not None else Bounds.from_env()
         self.source = source
         self.base_url = base_url
         self.classify = classify
@@ -183,6 +260,7 @@ class ApiSession(requests.Session):
         self._sleep = (lambda _s: None) if replay is not None else sleep
         self.attempts = 0
         self.retries = 0
+        self.http_seconds = 0.0
         self.headers["User-Agent"] = "nba-props-extract/0.1"
         self.headers["Accept"] = "application/json"
 
@@ -204,7 +282,7 @@ class ApiSession(requests.Session):
         # 2xx answer: inside `super().send` they would turn a 401 into an exception we would retry.
         hooks, request.hooks = request.hooks, default_hooks()
         call = self._open_call(request)
-        kwargs["timeout"] = (self.settings.connect_timeout, self.settings.read_timeout)
+        kwargs["stream"] = True  # the body is read by `_read_body`, within the bounds
         response = self._send_with_retries(request, call, **kwargs)
         return dispatch_hook("response", hooks, response, **kwargs)
 
@@ -221,16 +299,26 @@ class ApiSession(requests.Session):
         """Attempts until one answers 2xx with JSON. A refusal raises from the attempt itself; a
         retryable failure waits its backoff, unless the attempts or the seconds are spent."""
         started = time.monotonic()
+        deadline = started + self.bounds.deadline(self.settings)
         attempt = 0
         while True:
             attempt += 1
-            outcome = self._attempt(request, call, attempt, **kwargs)
+            left = max(0.01, deadline - time.monotonic())
+            kwargs["timeout"] = (
+                min(self.settings.connect_timeout, left),
+                min(self.settings.read_timeout, left),
+            )
+            outcome = self._attempt(request, call, attempt, deadline, **kwargs)
             if isinstance(outcome, requests.Response):
                 return outcome
             elapsed = time.monotonic() - started
             delay = self.retry_policy.delay(attempt, outcome.retry_after)
             if not self.retry_policy.allows(attempt, elapsed, delay):
                 raise self._exhausted(call, attempt, delay, outcome)
+            if time.monotonic() + delay >= deadline:
+                raise self._exhausted(
+                    call, attempt, delay, Retry(f"{outcome.problem} (the call's deadline)")
+                )
             self.retries += 1
             log.warning(
                 "run=%s %s %s GET %s: %s; retry %d/%d in %.2f s%s",
@@ -247,37 +335,57 @@ class ApiSession(requests.Session):
             self._sleep(delay)
 
     def _attempt(
-        self, request: requests.PreparedRequest, call: Call, attempt: int, **kwargs: Any
+        self,
+        request: requests.PreparedRequest,
+        call: Call,
+        attempt: int,
+        deadline: float,
+        **kwargs: Any,
     ) -> requests.Response | Retry:
         """One try: the answer if it is good, a `Retry` if another try may help; a refusal
-        (a 4xx no retry fixes) raises `ApiError` with the API's own code."""
+        (a 4xx no retry fixes) raises `ApiError` with the API's own code, a bound passed
+        (`UpstreamBoundError`) raises after what was read is recorded."""
         self.attempts += 1
         t0 = time.monotonic()
         try:
-            response = self._fetch(request, call.method, call.url, **kwargs)
+            response = self._fetch(request, call, attempt, deadline, **kwargs)
         except requests.RequestException as exc:  # timeouts, resets, bodies cut off mid-read
+            if time.monotonic() >= deadline:
+                raise self._past_deadline(call, attempt, 0) from exc
             return Retry(f"{type(exc).__name__}: {self.redactor.text(str(exc))}")
+        except _CutError as cut:
+            self.http_seconds += time.monotonic() - t0
+            self._record(call, attempt, cut.response, int((time.monotonic() - t0) * 1000), cut.note)
+            raise cut.error from None
+        self.http_seconds += time.monotonic() - t0  # time waiting on the API, for the bench
         elapsed_ms = int((time.monotonic() - t0) * 1000)
         self._record(call, attempt, response, elapsed_ms)
         status, body = response.status_code, response.content
         if 200 <= status < 300:
             try:
-                json.loads(body)
+                json.loads(body, parse_constant=_refuse_constant)
+            except _ConstantError as exc:  # NaN, Infinity: parsers disagree on them, dlt's fails
+                raise InvalidJsonError(self.source, call.endpoint, call.shown, str(exc)) from None
             except ValueError as exc:
                 return Retry(f"truncated or invalid JSON body ({len(body)} bytes): {exc}")
             return response
-        code, detail = api_error_code(status, body)
+        # an upstream may echo the key in its error body: masked before it reaches any message
+        code, detail = map(self.redactor.text, api_error_code(status, body))
         if status in RETRYABLE_STATUS or status >= 500:
             problem = f"HTTP {status} {code}" + (f": {detail}" if detail != code else "")
             return Retry(problem, parse_retry_after(response.headers.get("Retry-After")))
-        raise ApiError(
-            self.source, call.endpoint, status, code, self.redactor.text(detail), call.shown
-        )
+        raise ApiError(self.source, call.endpoint, status, code, detail, call.shown)
 
     def _record(
-        self, call: Call, attempt: int, response: requests.Response, elapsed_ms: int
+        self,
+        call: Call,
+        attempt: int,
+        response: requests.Response,
+        elapsed_ms: int,
+        cut: str | None = None,
     ) -> None:
-        """Every answer, errors included, goes to landing/capture, the call policy and the log."""
+        """Every answer, errors included, goes to landing/capture, the call policy and the log;
+        one cut at a bound is kept with what was read and why it was cut (`cut`)."""
         body = response.content
         envelope = self.recorder.record(
             base_url=self.base_url,
@@ -290,6 +398,7 @@ class ApiSession(requests.Session):
             body=body,
             elapsed_ms=elapsed_ms,
             attempt=attempt,
+            cut=cut,
         )
         if self.call_policy is not None:
             self.call_policy.after_response(call.ticket, envelope["seq"], call.endpoint, response)
@@ -318,13 +427,91 @@ class ApiSession(requests.Session):
             self.source, call.endpoint, call.shown, attempt, f"{failure.problem} ({limit})"
         )
 
+    def _past_deadline(self, call: Call, attempt: int, size: int) -> CallDeadlineError:
+        seconds = self.bounds.deadline(self.settings)
+        return CallDeadlineError(
+            self.source,
+            call.endpoint,
+            call.shown,
+            f"attempt {attempt} still unanswered at the deadline ({size:,} bytes received)",
+            f"{seconds:g} s per call, attempts, waits and bodies included "
+            "(NBA_PROPS_HTTP_CALL_DEADLINE)",
+        )
+
+    def _too_large(self, call: Call, size: int, declared: bool) -> ResponseTooLargeError:
+        cap = self.bounds.max_response_bytes
+        what = f"Content-Length {size:,} bytes" if declared else f"body past {size:,} bytes"
+        return ResponseTooLargeError(
+            self.source,
+            call.endpoint,
+            call.shown,
+            f"{what}, cut",
+            f"{cap:,} bytes per response (NBA_PROPS_HTTP_MAX_RESPONSE_MB={cap / 2**20:g})",
+        )
+
     def _fetch(
-        self, request: requests.PreparedRequest, method: str, url: str, **kwargs: Any
+        self,
+        request: requests.PreparedRequest,
+        call: Call,
+        attempt: int,
+        deadline: float,
+        **kwargs: Any,
     ) -> requests.Response:
         if self.replay is not None:
-            envelope = self.replay.take(method, url, self.redactor, self.base_url)
-            return response_from_envelope(envelope, request)
-        return super().send(request, **kwargs)
+            envelope = self.replay.take(call.method, call.url, self.redactor, self.base_url)
+            response = response_from_envelope(envelope, request)
+            cut = envelope.get("cut")
+            if cut:  # served as it was met: the same bound fails the replay the same way
+                too_large = str(cut).startswith("bytes")
+                error = (
+                    self._too_large(call, len(response.content), declared=False)
+                    if too_large
+                    else self._past_deadline(call, attempt, len(response.content))
+                )
+                raise _CutError(response, str(cut), error)
+            size = len(response.content)
+            if size > self.bounds.max_response_bytes:
+                raise _CutError(response, "bytes", self._too_large(call, size, declared=False))
+            return response
+        response = super().send(request, **kwargs)
+        response._content = self._read_body(response, call, attempt, deadline)
+        return response
+
+    def _read_body(
+        self, response: requests.Response, call: Call, attempt: int, deadline: float
+    ) -> bytes:
+        """The body, chunk by chunk as it arrives, cut at the byte cap or the call's deadline
+        (`_CutError`, with what was read); a socket error mid-body is a retryable requests error."""
+        cap = self.bounds.max_response_bytes
+        chunks: list[bytes] = []
+        size = 0
+
+        def cut(note: str, error: UpstreamBoundError) -> _CutError:
+            response._content = b"".join(chunks)
+            response.close()  # the rest of the body is never read: drop the connection
+            return _CutError(response, note, error)
+
+        declared = response.headers.get("Content-Length", "").strip()
+        if declared.isdigit() and int(declared) > cap:
+            raise cut("bytes: Content-Length", self._too_large(call, int(declared), declared=True))
+        try:
+            while True:
+                if time.monotonic() >= deadline:
+                    raise cut("deadline", self._past_deadline(call, attempt, size))
+                chunk = response.raw.read1(_CHUNK, decode_content=True)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > cap:  # decoded bytes: a gzip bomb is cut like a plain body
+                    raise cut("bytes", self._too_large(call, size, declared=False))
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            response.close()
+            raise requests.exceptions.ChunkedEncodingError(
+                f"body cut off after {size:,} bytes: {type(exc).__name__}"
+            ) from exc
+        response.raw.release_conn()
+        return b"".join(chunks)
 
 
 def classify_by_suffix(source: str, names: Iterable[tuple[str, str]]) -> Callable[[str], str]:

@@ -30,6 +30,8 @@ merges on the event id (commence_time can shift, the latest listing wins).
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -39,9 +41,20 @@ import dlt
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
 
-from extract.contracts import Check, OneOf, Pattern, Range, TableDef, flatten, parse_timestamp
+from extract.contracts import (
+    Check,
+    KnownTeam,
+    OneOf,
+    Pattern,
+    PersonName,
+    Range,
+    TableDef,
+    flatten,
+    parse_timestamp,
+)
 from extract.http import classify_by_suffix
 from extract.runtime import RunContext
+from extract.window import Window
 
 SOURCE = "odds_api"
 SPORT = "basketball_nba"
@@ -86,7 +99,13 @@ EVENTS = TableDef(
         "away_team": "text",
         "sport_key": "text",
     },
-    rules=(Pattern("id", r"[0-9a-f]{32}"), OneOf("sport_key", frozenset({SPORT}))),
+    rules=(
+        Pattern("id", r"[0-9a-f]{32}"),
+        OneOf("sport_key", frozenset({SPORT})),
+        KnownTeam("home_team", "odds_api_name"),
+        KnownTeam("away_team", "odds_api_name"),
+    ),
+    findings=("an event listed for a date is on that date (New York)",),
 )
 SNAPSHOT_COLUMNS = {
     "event__id": "text",
@@ -122,14 +141,7 @@ PLAYER_PROPS = TableDef(
         PRICE,
         Range("outcome__point", 0.0, 150.0),
         OneOf("outcome__name", frozenset({"Over", "Under"})),
-        Check(
-            "player name",
-            lambda r: (
-                ""
-                if str(r.get("outcome__description") or "").strip()
-                else "`outcome__description` (the player) is empty"
-            ),
-        ),
+        PersonName("outcome__description"),  # the player
     ),
 )
 GAME_LINES = TableDef(
@@ -191,8 +203,8 @@ def overround_problem(outcomes: list[dict[str, Any]]) -> str:
         prices = [float(o.get("price")) for o in outcomes]
     except (TypeError, ValueError):
         return ""  # a missing or non-numeric price is the row rules' to report, per row
-    if any(p <= 1.0 for p in prices):
-        return ""  # below the price range: the row rule names it
+    if any(not math.isfinite(p) or p <= 1.0 for p in prices):
+        return ""  # not finite or below the price range: the row rules name it
     total = sum(1.0 / p for p in prices)
     lo, hi = OVERROUND
     if lo <= total <= hi:
@@ -304,8 +316,26 @@ class OddsPlan:
                 params = {"dateFormat": "iso", "date": iso_z(min(at, self.ctx.now)), **window}
                 body = self._get(f"/v4/historical/sports/{SPORT}/events", params)["data"]
                 endpoint = "odds.historical_events"
-            self._events = [(endpoint, e) for e in body]
+            self._events = [(endpoint, e) for e in body if self._on_day(endpoint, e)]
+            slate = [(e.get("home_team"), e.get("away_team")) for _, e in self._events]
+            self.ctx.issues.list_slate(SOURCE, self.day, slate)
         return self._events
+
+    def _on_day(self, endpoint: str, event: dict[str, Any]) -> bool:
+        """An event listed for the date must start on it in New York (commenceTimeFrom/To were
+        asked for); one of another date or year is quarantined, and no odds are asked for it."""
+        try:
+            day = parse_timestamp(event.get("commence_time")).astimezone(EASTERN).date()
+        except (TypeError, ValueError):
+            return True  # unreadable: the gate's timestamp rule reports it
+        if day == self.day:
+            return True
+        reason = (
+            f"event {event.get('id')} starts on {day.isoformat()} (New York), listed for "
+            f"{self.day.isoformat()}"
+        )
+        self.ctx.issues.reject(SOURCE, endpoint, EVENTS.name, reason, flatten(event))
+        return False
 
     def snapshots(self) -> list[tuple[str, datetime, str, dict[str, Any], str]]:
         """(endpoint, snapshot time, kind, event with bookmakers, the event id asked for, or
@@ -401,11 +431,16 @@ def _summary(event: dict[str, Any]) -> dict[str, Any]:
 
 
 @dlt.source(name=SOURCE, max_table_nesting=0)
-def odds_api_source(ctx: RunContext, day: date) -> Any:
-    """Events, prop snapshots and game lines of `day` (see the module docstring for the calls)."""
-    plan = OddsPlan(ctx, day)
+def odds_api_source(ctx: RunContext, window: Window) -> Any:
+    """Events, prop snapshots and game lines of each date of `window` (see the module docstring
+    for the calls; there is no range endpoint: a chunk is its dates' calls, one load)."""
+    plans = [OddsPlan(ctx, day) for day in window.days()]
+
+    def chained(rows: str) -> Any:
+        return lambda: itertools.chain.from_iterable(getattr(p, rows)() for p in plans)
+
     return (
-        ctx.resource(SOURCE, EVENTS, plan.event_rows),
-        ctx.resource(SOURCE, PLAYER_PROPS, plan.prop_rows),
-        ctx.resource(SOURCE, GAME_LINES, plan.line_rows),
+        ctx.resource(SOURCE, EVENTS, chained("event_rows")),
+        ctx.resource(SOURCE, PLAYER_PROPS, chained("prop_rows")),
+        ctx.resource(SOURCE, GAME_LINES, chained("line_rows")),
     )

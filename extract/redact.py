@@ -7,7 +7,10 @@ e.g. in an exception message built by `requests` or a debug line logged by dlt.
 
 from __future__ import annotations
 
+import html
+import json
 import logging
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -21,13 +24,23 @@ SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "set-cookie"
 _MIN_SECRET_LEN = 4
 
 
+def secret_forms(secret: str) -> set[str]:
+    """Every form a key can take on its way back to us: raw; URL-encoded (as we send it, with
+    `+` for spaces or not, `/` kept or not, hex digits in either case); JSON-escaped (an API
+    echoing it in an error body: `\u00e9`, `\\/`); HTML-escaped (a gateway's error page)."""
+    encoded = {quote(secret, safe=""), quote_plus(secret), quote(secret)}
+    encoded |= {re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), e) for e in encoded}
+    escaped = {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    escaped |= {e.replace("/", "\\/") for e in escaped}
+    return {secret, html.escape(secret), *encoded, *escaped}
+
+
 class Redactor:
     """Masks a fixed set of secret values plus credential-bearing URL parameters and headers."""
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
         raw = {s for s in secrets if s and len(s) >= _MIN_SECRET_LEN}
-        # a key with URL-reserved characters travels encoded: mask every form it can take
-        values = raw | {quote(s, safe="") for s in raw} | {quote_plus(s) for s in raw}
+        values = {form for s in raw for form in secret_forms(s)}
         # longest first, so a secret that contains another is masked whole
         self._secrets = sorted(values, key=len, reverse=True)
 

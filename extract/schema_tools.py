@@ -24,6 +24,7 @@ from extract.redact import redacted_logging
 from extract.runner import quiet_dlt
 from extract.runtime import RunContext
 from extract.sources import REGISTRY
+from extract.window import Window
 
 
 @dataclass
@@ -42,7 +43,7 @@ def export_schemas(
     try:
         with redacted_logging(ctx.redactor):
             for source in sources:
-                for _item in REGISTRY[source].factory(ctx, day):
+                for _item in REGISTRY[source].factory(ctx, Window.of(day)):
                     pass
         assert ctx.discovery is not None
         for source in sources:

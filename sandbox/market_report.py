@@ -8,6 +8,11 @@ information a strategy may use is the box scores of games finished before the on
 
 An efficient market at a 1.05 overround returns about -4.5% to any such strategy; the issue
 that asked for this report (issue 9) wants none above -2% at the close.
+
+Each ROI, weight and rate comes with its standard error (`*_se`). The independent unit is the
+player-game, not the quote: a player's books and snapshots share one outcome, so errors are
+clustered by (game, player). One season's figure is one draw: a bar is failed when it is missed
+by more than two standard errors, or when seeds agree on the miss.
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ class MarketFigures:
         rows = []
         for key, value in self.figures.items():
             if isinstance(value, float):
-                rows.append((key, f"{value:+.4f}" if "roi" in key else f"{value:.4f}"))
+                signed = "roi" in key and not key.endswith("_se")
+                rows.append((key, f"{value:+.4f}" if signed else f"{value:.4f}"))
             elif isinstance(value, dict):
                 rows.append((key, ", ".join(f"{k}: {v}" for k, v in value.items())))
             else:
@@ -47,11 +53,24 @@ class MarketFigures:
         return rows
 
 
-def _roi(won: np.ndarray, price: np.ndarray) -> float:
-    """Return per unit staked: a win pays price - 1, a loss costs the stake."""
-    if len(won) == 0:
-        return float("nan")
-    return float(np.mean(np.where(won, price - 1.0, -1.0)))
+def _clustered_mean(values: np.ndarray, quotes: pd.DataFrame) -> tuple[float, float]:
+    """Mean of per-quote values and its standard error, clustered by player-game."""
+    values = np.asarray(values, dtype=float)
+    if len(values) == 0:
+        return float("nan"), float("nan")
+    mean = float(values.mean())
+    cluster = pd.Series(values - mean).groupby(_player_game(quotes)).sum().to_numpy()
+    return mean, float(np.sqrt(np.sum(cluster**2)) / len(values))
+
+
+def _player_game(quotes: pd.DataFrame) -> np.ndarray:
+    keys = quotes[["game_key", "player_key"]].to_numpy(dtype=np.int64)
+    return keys[:, 0] * 1_000_000 + keys[:, 1]
+
+
+def _roi(won: np.ndarray, price: np.ndarray, quotes: pd.DataFrame) -> tuple[float, float]:
+    """Return per unit staked (a win pays price - 1, a loss costs the stake), and its SE."""
+    return _clustered_mean(np.where(won, price - 1.0, -1.0), quotes)
 
 
 def _rolling_public(box: pd.DataFrame, games: pd.DataFrame, stat: str) -> pd.Series:
@@ -106,38 +125,45 @@ def open_close(series: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return opening, closing
 
 
-def _strategy(quotes: pd.DataFrame, side_over: np.ndarray, bet: np.ndarray) -> float:
+def _strategy(quotes: pd.DataFrame, side_over: np.ndarray, bet: np.ndarray) -> tuple[float, float]:
     q = quotes.loc[bet]
     over = side_over[bet]
     won = np.where(over, q["actual"] > q["point"], q["actual"] < q["point"])
     price = np.where(over, q["over_price"], q["under_price"])
-    return _roi(won, price)
+    return _roi(won, price, q)
 
 
-def _avg_weight(quotes: pd.DataFrame) -> float:
-    """OLS weight of the 10-game average in actual ~ 1 + line + avg10 (0: the line has it all)."""
+def _avg_weight(quotes: pd.DataFrame) -> tuple[float, float]:
+    """OLS weight of the 10-game average in actual ~ 1 + line + avg10 (0: the line has it all),
+    with its standard error clustered by player-game (sandwich estimator)."""
     q = quotes.dropna(subset=["avg10"])
     x = np.column_stack([np.ones(len(q)), q["point"].to_numpy(), q["avg10"].to_numpy()])
-    coef, *_ = np.linalg.lstsq(x, q["actual"].to_numpy(dtype=float), rcond=None)
-    return float(coef[2])
+    y = q["actual"].to_numpy(dtype=float)
+    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+    bread = np.linalg.inv(x.T @ x)
+    scores = pd.DataFrame(x * (y - x @ coef)[:, None]).groupby(_player_game(q)).sum().to_numpy()
+    cov = bread @ (scores.T @ scores) @ bread
+    return float(coef[2]), float(np.sqrt(cov[2, 2]))
+
+
+def _with_se(out: dict[str, Any], name: str, value_se: tuple[float, float]) -> None:
+    out[name], out[f"{name}_se"] = value_se
 
 
 def _market_figures(series: pd.DataFrame) -> dict[str, Any]:
     played = series.loc[series["did_not_play"].eq(False)]
     opening, closing = open_close(played)
     out: dict[str, Any] = {"closing_quotes": len(closing)}
-    out["over_rate_close"] = float((closing["actual"] > closing["point"]).mean())
-    out["roi_always_over"] = _roi(
-        (closing["actual"] > closing["point"]).to_numpy(), closing["over_price"].to_numpy()
-    )
-    out["roi_always_under"] = _roi(
-        (closing["actual"] < closing["point"]).to_numpy(), closing["under_price"].to_numpy()
-    )
+    over = (closing["actual"] > closing["point"]).to_numpy()
+    _with_se(out, "over_rate_close", _clustered_mean(over, closing))
+    _with_se(out, "roi_always_over", _roi(over, closing["over_price"].to_numpy(), closing))
+    under = (closing["actual"] < closing["point"]).to_numpy()
+    _with_se(out, "roi_always_under", _roi(under, closing["under_price"].to_numpy(), closing))
     for name, quotes in (("open", opening), ("close", closing)):
         gap = (quotes["avg10"] - quotes["point"]).to_numpy()
         bet = np.abs(gap) > EDGE
-        out[f"roi_avg10_{name}"] = _strategy(quotes, gap > 0, bet)
-        out[f"avg10_weight_{name}"] = _avg_weight(quotes)
+        _with_se(out, f"roi_avg10_{name}", _strategy(quotes, gap > 0, bet))
+        _with_se(out, f"avg10_weight_{name}", _avg_weight(quotes))
     return out
 
 
@@ -157,12 +183,14 @@ def _moves(series: pd.DataFrame) -> dict[str, Any]:
     up = (closing["first_move"] > 0).to_numpy()
     n_series = s.groupby(key, observed=True).ngroups
     big = s.groupby(key, observed=True)["point"].agg(lambda p: p.max() - p.min())
-    return {
+    out = {
         "move_serial_corr": corr,
         "share_lines_moving": float(len(first) / max(n_series, 1)),
         "share_moving_3plus": float((big >= 3).mean()),
-        "roi_first_move_momentum": _strategy(closing, up, np.ones(len(closing), dtype=bool)),
     }
+    everything = np.ones(len(closing), dtype=bool)
+    _with_se(out, "roi_first_move_momentum", _strategy(closing, up, everything))
+    return out
 
 
 def _books(series: pd.DataFrame) -> dict[str, Any]:
@@ -182,8 +210,12 @@ def _books(series: pd.DataFrame) -> dict[str, Any]:
     multi = closing.loc[closing["nb"] >= 3].assign(dev=closing["point"] - closing["med"])
     multi = multi.loc[multi["dev"].abs() >= 1.0]
     # The outlier posted a line above the others: its under is the bargain, if there is one.
-    out["roi_fade_outlier_book"] = _strategy(
-        multi, (multi["dev"] < 0).to_numpy(), np.ones(len(multi), dtype=bool)
+    # Every book closes in the game's last snapshot, so an outlier is never a stale quote; at the
+    # close the books differ only by rounding their own small error to a half point (dev is 1).
+    # A few thousand bets on about 3,000 player-games: a standard error near 1.7%.
+    everything = np.ones(len(multi), dtype=bool)
+    _with_se(
+        out, "roi_fade_outlier_book", _strategy(multi, (multi["dev"] < 0).to_numpy(), everything)
     )
     out["fade_outlier_bets"] = len(multi)
     return out
@@ -200,14 +232,23 @@ def _mae(series: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def _bands(series: pd.DataFrame) -> dict[str, str]:
+def band_over_rates(series: pd.DataFrame) -> dict[str, tuple[float, float, int]]:
+    """Per line band of the closing points lines: (over rate, its SE, quotes)."""
     s = series.loc[series["did_not_play"].eq(False)]
     _, closing = open_close(s)
     band = pd.cut(closing["point"], POINTS_BANDS, right=False)
-    over = (closing["actual"] > closing["point"]).groupby(band, observed=True).agg(["mean", "size"])
+    out = {}
+    for iv, quotes in closing.groupby(band, observed=True):
+        over = (quotes["actual"] > quotes["point"]).to_numpy()
+        rate, se = _clustered_mean(over, quotes)
+        out[f"{iv.left:g}-{iv.right:g}"] = (rate, se, len(quotes))
+    return out
+
+
+def _bands(series: pd.DataFrame) -> dict[str, str]:
     return {
-        f"{iv.left:g}-{iv.right:g}": f"{row['mean']:.3f} (n={int(row['size'])})"
-        for iv, row in over.iterrows()
+        name: f"{rate:.3f} ± {se:.3f} (n={n})"
+        for name, (rate, se, n) in band_over_rates(series).items()
     }
 
 
@@ -249,5 +290,6 @@ def market_report(league: Any) -> MarketFigures:
         short = market.removeprefix("player_")
         for name in ("over_rate_close", "roi_always_over", "roi_always_under", "roi_avg10_close"):
             figures[f"{short}_{name}"] = other[name]
+            figures[f"{short}_{name}_se"] = other[f"{name}_se"]
     figures.update(_league_totals(league))
     return MarketFigures(figures)

@@ -25,6 +25,7 @@ from sandbox.apis.common import (
     ApiModule,
     ApiRequest,
     ApiResponse,
+    ResponseCache,
     iso_z,
     to_utc,
 )
@@ -45,6 +46,9 @@ from sandbox.faults import (
 DEFAULT_ODDS_API_KEY = "sandbox-odds-key"
 DEFAULT_BALLDONTLIE_KEY = "sandbox-bdl-key"
 DEFAULT_QUOTA = 500
+# Rendered bodies kept for repeated requests (a rerun, a resumed backfill, concurrent clients);
+# a season's backfill reads are about 150 MiB, the least recently used go first.
+RESPONSE_CACHE_BYTES = 256 * 2**20
 PREFIXES = {"odds": "/odds-api", "bdl": "/balldontlie", "espn": "/espn"}
 CONTROL_PREFIX = "/_sandbox"
 _SECRET_PARAM = re.compile(r"(?i)(apikey=)[^&\s]*")
@@ -188,6 +192,7 @@ class SandboxServer:
         for spec in faults:
             self._inject_spec(spec)
         self._index: LeagueIndex | None = None
+        self._responses = ResponseCache(RESPONSE_CACHE_BYTES)
         self._apis: dict[str, ApiModule] = {}
         self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
@@ -359,14 +364,39 @@ class SandboxServer:
             response = api.fault_response(fault.kind, fault.params, request)
         else:
             request.empty_slate = fired.empty_slate
-            try:
-                response = route.handler(request)
-            except ApiError as err:
-                response = err.response
-            if response.status == 200:
+            response = self._render(api, route, request)
+            if response.status == 200 and fired.records:
+                # the cached body is shared: a record fault mutates a copy of its own
+                if response.body is None and response.raw is not None:
+                    response.body = json.loads(response.raw)
+                response.raw = None
                 for fault in fired.records:
                     apply_record_fault(route.endpoint, fault, response.body)
         return api.finalize(request, response), fired
+
+    def _render(self, api: ApiModule, route: Any, request: ApiRequest) -> ApiResponse:
+        """The route's answer, rendered once per (path, query, credentials, now) and cached.
+
+        A response is a pure function of the league, the request and "now", apart from what
+        `ApiResponse.per_call` replays on every call (the Odds API's credits); an answer under an
+        "empty_slate" fault is not the endpoint's real answer and is never cached.
+        """
+        key = None
+        if not request.empty_slate:
+            query = tuple(sorted((k, tuple(v)) for k, v in request.query.items()))
+            auth = request.headers.get("authorization")
+            key = (api.name, request.method, request.path, query, auth, request.now)
+            hit = self._responses.get(key)
+            if hit is not None:
+                return hit.replay()
+        try:
+            response = route.handler(request)
+        except ApiError as err:
+            return err.response
+        if key is not None and response.status == 200:
+            self._responses.put(key, response)
+            return response.replay()
+        return response
 
     def _control(self, method: str, path: str, body: bytes) -> ApiResponse:
         try:

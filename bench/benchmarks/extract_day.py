@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from bench.core import Context, Figure
-from extract.config import ExtractConfig
+from extract.config import ExtractConfig, RateLimits
 from extract.runner import run_extract
 from sandbox.server import SandboxServer
 
@@ -34,6 +34,7 @@ def _config(server: SandboxServer, root: Path) -> ExtractConfig:
         duckdb_path=root / "warehouse.duckdb",
         dlt_dir=root / "dlt",
         landing_dir=root / "landing",
+        rates=RateLimits(odds_api=0, balldontlie=0, espn=0),  # loopback: no plan to respect
     )
 
 

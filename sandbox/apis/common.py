@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -52,11 +54,57 @@ class ApiResponse:
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = JSON_UTF8
     raw: bytes | None = None
+    # What each call costs (Odds API credits), charged per call by the API's `finalize`, never
+    # at rendering: a cached answer still costs what the real one would.
+    cost: int | None = None
 
     def encode(self) -> bytes:
         if self.raw is not None:
             return self.raw
         return encode_json(self.body)
+
+    def replay(self) -> ApiResponse:
+        """A copy for one call: the same encoded bytes, headers of its own to add to."""
+        return ApiResponse(
+            self.status,
+            raw=self.encode(),
+            headers=dict(self.headers),
+            content_type=self.content_type,
+            cost=self.cost,
+        )
+
+
+class ResponseCache:
+    """Rendered answers by request, least recently used dropped past a byte budget; thread-safe."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[Any, ApiResponse] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> ApiResponse | None:
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None:
+                self._entries.move_to_end(key)
+            return hit
+
+    def put(self, key: Any, response: ApiResponse) -> None:
+        entry = response.replay()  # encoded once, here
+        size = len(entry.raw or b"")
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old.raw or b"")
+            self._entries[key] = entry
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, dropped = self._entries.popitem(last=False)
+                self._bytes -= len(dropped.raw or b"")
+        response.raw = entry.raw
 
 
 class ApiError(Exception):

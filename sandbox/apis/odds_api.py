@@ -194,6 +194,12 @@ class OddsApi(ApiModule):
         return super().fault_response(kind, params, request)
 
     def finalize(self, request: ApiRequest, response: ApiResponse) -> ApiResponse:
+        if response.status == 200 and response.cost is not None:
+            # charged per call, here: a rendered answer may be a cached one
+            try:
+                response.headers.update(self._charge(response.cost))
+            except ApiError as err:
+                return err.response
         # a wrong or missing key has no account behind it, so no quota headers
         if (
             request.first("apiKey") == self.api_key
@@ -536,7 +542,7 @@ class OddsApi(ApiModule):
         _, date_format = self._formats(request)
         at = request.now
         body = [self.render_event(g, at, date_format) for g in self._listed(request, at)]
-        return ApiResponse(200, body, headers=self._charge(0))
+        return ApiResponse(200, body, cost=0)
 
     def odds(self, request: ApiRequest) -> ApiResponse:
         self._authorize(request)
@@ -549,8 +555,7 @@ class OddsApi(ApiModule):
             for g in self._listed(request, at)
         ]
         has_lines = any(e["bookmakers"] for e in body)
-        cost = len(markets) * regions if has_lines else 0
-        return ApiResponse(200, body, headers=self._charge(cost))
+        return ApiResponse(200, body, cost=len(markets) * regions if has_lines else 0)
 
     def event_odds(self, request: ApiRequest) -> ApiResponse:
         self._authorize(request)
@@ -560,8 +565,7 @@ class OddsApi(ApiModule):
         at = request.now
         game = self._event_at(request, at)
         body = self.render_odds(game, at, books, markets, odds_format, date_format)
-        cost = self._markets_returned([body]) * regions
-        return ApiResponse(200, body, headers=self._charge(cost))
+        return ApiResponse(200, body, cost=self._markets_returned([body]) * regions)
 
     def _wrap(self, at: datetime, request: ApiRequest, data: Any) -> dict[str, Any]:
         following = at + HISTORICAL_STEP
@@ -577,8 +581,7 @@ class OddsApi(ApiModule):
         _, date_format = self._formats(request)
         at = self._snapshot_time(request)
         data = [self.render_event(g, at, date_format) for g in self._listed(request, at)]
-        headers = self._charge(1 if data else 0)
-        return ApiResponse(200, self._wrap(at, request, data), headers=headers)
+        return ApiResponse(200, self._wrap(at, request, data), cost=1 if data else 0)
 
     def historical_event_odds(self, request: ApiRequest) -> ApiResponse:
         self._authorize(request)
@@ -589,4 +592,4 @@ class OddsApi(ApiModule):
         game = self._event_at(request, at)
         data = self.render_odds(game, at, books, markets, odds_format, date_format)
         cost = 10 * self._markets_returned([data]) * regions
-        return ApiResponse(200, self._wrap(at, request, data), headers=self._charge(cost))
+        return ApiResponse(200, self._wrap(at, request, data), cost=cost)

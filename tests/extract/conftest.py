@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from extract.cli import app
-from extract.config import DATASETS, REPO_ROOT, HttpSettings, OddsSettings
+from extract.config import DATASETS, REPO_ROOT, HttpSettings, OddsSettings, RateLimits
 from extract.config import ExtractConfig as Config
 from extract.errors import SourcesFailedError
 from extract.runner import RunReport, run_extract
@@ -25,6 +25,7 @@ from extract.runner import RunReport, run_extract
 # the sandbox's default clock is 2026-01-15 17:00Z: noon in New York, mid-season
 TODAY = date(2026, 1, 15)
 YESTERDAY = date(2026, 1, 14)
+UNPACED = RateLimits(odds_api=0, balldontlie=0, espn=0)  # the sandbox is on loopback
 FAST_HTTP = HttpSettings(
     connect_timeout=2.0,
     read_timeout=1.0,
@@ -53,6 +54,7 @@ def make_config(root: Path, server: Any, **changes: Any) -> Config:
         now=server.now,
         http=FAST_HTTP,
         odds=OddsSettings(),
+        rates=UNPACED,
     )
     return config.with_changes(**changes) if changes else config
 
@@ -221,6 +223,9 @@ def cli_env(root: Path, server: Any) -> dict[str, str]:
         "NBA_PROPS_HTTP_READ_TIMEOUT": "2",
         "NBA_PROPS_HTTP_BACKOFF_BASE": "0.01",
         "NBA_PROPS_HTTP_BACKOFF_CAP": "0.05",
+        "ODDS_API_REQUESTS_PER_SECOND": "0",
+        "BALLDONTLIE_REQUESTS_PER_MINUTE": "0",
+        "ESPN_REQUESTS_PER_SECOND": "0",
     }
 
 

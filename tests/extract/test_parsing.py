@@ -108,7 +108,7 @@ def test_balldontlie_stat_rules() -> None:
     problems = [p for rule in rules for p in rule.problems(bad)]
     assert any("outside [0, 75] minutes" in p for p in problems)
     assert any("`fgm`=9 is more than `fga`=4" in p for p in problems)
-    fine = {"min": None, "fgm": None, "fga": None, "pts": None}
+    fine = {"min": None, "fgm": None, "fga": None, "pts": None, "player__last_name": "Doe"}
     assert [p for rule in rules for p in rule.problems(fine)] == []
 
 

@@ -116,7 +116,13 @@ def test_a_scoreboard_event_of_another_date_is_quarantined(
     [bad] = quarantined(config)
     assert "is on 2026-01-19 (New York), on the scoreboard asked for 2026-01-15" in bad["reason"]
     monkeypatch.setattr(espn, "event_date_problem", lambda *_: "")
-    run(replayed(tmp_path / "b", sandbox, replay), sources=("espn",))  # loads without the check
+    unchecked = replayed(tmp_path / "b", sandbox, replay)
+    run(unchecked, sources=("espn",))  # without the check, the stray event loads as that day's
+    stray = query(
+        unchecked.duckdb_path,
+        "select count(*) from raw_espn.events where date = '2026-01-20T00:30:00Z'::timestamptz",
+    )
+    assert stray == [(1,)]
 
 
 def test_a_summary_of_another_event_is_quarantined(
