@@ -8,6 +8,7 @@ its loopback URLs; this module itself knows nothing about the sandbox.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -87,6 +88,8 @@ class ExtractConfig:
     espn_base_url: str = "https://site.api.espn.com"
     target: str = "duckdb"  # "duckdb" or "bigquery"
     duckdb_path: Path = REPO_ROOT / "warehouse" / "nba_props.duckdb"
+    # DuckDB's buffer pool during a run (pages beyond it are evicted, the file is the truth)
+    duckdb_memory_limit: str = "512MB"
     # where NBA_PROPS_TARGET=test loads (NBA_PROPS_TEST_DUCKDB_PATH), read only by `from_env`
     test_duckdb_path: ClassVar[Path] = REPO_ROOT / "warehouse" / "nba_props_test.duckdb"
     bigquery_project: str | None = None
@@ -132,6 +135,7 @@ class ExtractConfig:
             espn_base_url=_text(env, "ESPN_BASE_URL", d.espn_base_url),
             target="bigquery" if target_name == "bigquery" else "duckdb",
             duckdb_path=_path(env, duckdb_var, duckdb_default),
+            duckdb_memory_limit=_text(env, "NBA_PROPS_DUCKDB_MEMORY_LIMIT", d.duckdb_memory_limit),
             bigquery_project=_text(env, "NBA_PROPS_BQ_PROJECT", d.bigquery_project),
             bigquery_location=_text(env, "NBA_PROPS_BQ_LOCATION", d.bigquery_location),
             dlt_dir=_path(env, "NBA_PROPS_DLT_DIR", d.dlt_dir),
@@ -171,6 +175,12 @@ class ExtractConfig:
             raise ConfigError("NBA_PROPS_LANDING_RETENTION_DAYS must be at least 1 day")
         if self.capture_dir is not None and self.replay_dir is not None:
             raise ConfigError("--capture and --replay cannot be combined")
+        if self.duckdb_memory_limit and not re.fullmatch(
+            r"[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", self.duckdb_memory_limit
+        ):
+            raise ConfigError(
+                f"NBA_PROPS_DUCKDB_MEMORY_LIMIT={self.duckdb_memory_limit!r}: use e.g. 512MB or 2GB"
+            )
         if self.now is not None and self.now.tzinfo is None:
             raise ConfigError(f"now={self.now!r} must be timezone-aware")
 

@@ -65,8 +65,11 @@ def file_lock(path: Path, what: str, run_id: str) -> Iterator[None]:
         handle.close()  # closing the descriptor releases the lock
 
 
-def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
-    """The DuckDB file opened read-write for one run, or a clear error if someone else has it."""
+def open_warehouse(path: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """The DuckDB file opened read-write for one run, or a clear error if someone else has it.
+
+    `memory_limit` bounds DuckDB's buffer pool for the run: a season's backfill otherwise keeps
+    every page it merged against in memory (measured: the process grew about 100 MB a week)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         conn = duckdb.connect(str(path))
@@ -85,6 +88,8 @@ def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
         ) from exc
     # what dlt sets on the connections it opens itself: sessions read and write in UTC
     conn.execute("set global TimeZone = 'UTC'")
+    if memory_limit:
+        conn.execute(f"set memory_limit = '{memory_limit}'")  # checked by ExtractConfig.check
     return conn
 
 
@@ -112,6 +117,6 @@ def exclusive_run(
         if not load:
             yield None
             return
-        conn = open_warehouse(config.duckdb_path)
+        conn = open_warehouse(config.duckdb_path, config.duckdb_memory_limit)
         stack.callback(conn.close)
         yield conn

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+import pyarrow as pa
 from dlt.common.schema.exceptions import DataValidationError
 
 from extract.config import LOG_DATASET, SOURCES, ExtractConfig
@@ -126,6 +127,9 @@ def quiet_dlt() -> None:
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID", "true")
+    # Arrow's default allocator (mimalloc) keeps freed batches for reuse; over a season's
+    # backfill that held hundreds of MB the run no longer used. The system allocator gives it back.
+    pa.set_memory_pool(pa.system_memory_pool())
     # JSON columns (`_extra`, ESPN's lists) travel as JSON text in Arrow by design; dlt warns
     # about that difference on every table of every run, which would drown real warnings
     dlt_log = logging.getLogger("dlt")

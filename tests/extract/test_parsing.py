@@ -319,3 +319,17 @@ def test_a_cursor_that_loops_or_never_ends_stops_the_source() -> None:
     last = balldontlie.GuardedCursorPaginator(max_pages=1)
     last.update_state(_page(None), [{"id": 1}])  # no next_cursor: the last page, no error
     assert not last.has_next_page
+
+
+def test_the_warehouse_connection_bounds_duckdbs_memory(tmp_path: Path) -> None:
+    from extract.lock import open_warehouse
+
+    conn = open_warehouse(tmp_path / "w.duckdb", "256MB")
+    try:
+        [(limit,)] = conn.execute("select current_setting('memory_limit')").fetchall()
+    finally:
+        conn.close()
+    assert limit == "244.1 MiB"  # 256 MB as DuckDB prints it (MiB); its default is 80% of RAM
+    with pytest.raises(ConfigError, match="NBA_PROPS_DUCKDB_MEMORY_LIMIT='lots'"):
+        ExtractConfig.from_env({"NBA_PROPS_DUCKDB_MEMORY_LIMIT": "lots"})
+    assert ExtractConfig.from_env({}).duckdb_memory_limit == "512MB"
