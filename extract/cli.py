@@ -387,7 +387,14 @@ def backfill_command(
             redactor = Redactor(config.secrets())
             if now is not None:
                 config = config.with_changes(now=parse_now(now, "--now"))
-            today = config.clock().astimezone(ZoneInfo("America/New_York")).date()
+            sandboxed = not config.has_upstream and config.replay_dir is None
+            if config.now is not None or not sandboxed:
+                clock = config.clock()
+            else:  # "today" on the sandbox is its demo clock (the CLI face may ask the sandbox)
+                from sandbox.defaults import DEFAULT_NOW
+
+                clock = DEFAULT_NOW
+            today = clock.astimezone(ZoneInfo("America/New_York")).date()
             last = date.fromisoformat(end) if end else today - timedelta(days=1)
             first = date.fromisoformat(start) if start else season_start(last)
             sources = tuple(source) if source else SOURCES
@@ -401,7 +408,8 @@ def backfill_command(
                     soft_wrap=True,
                 )
             with (
-                upstream(config, [last]) as live,
+                # the sandbox's clock: noon the day after the range, its last games over
+                upstream(config, [last + timedelta(days=1)]) as live,
                 _Progress((last - first).days + 1) as bar,
             ):
                 redactor = Redactor(live.secrets())

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from extract.backfill import completed, estimate_odds_credits, run_backfill
+from extract.cli import season_start
 from extract.config import REPO_ROOT, OddsSettings
 from extract.errors import ConfigError, QuotaBudgetError
 from extract.runner import run_extract
@@ -170,3 +171,19 @@ def test_a_sigkilled_backfill_rerun_ends_with_the_same_tables(
                            timeout=300, check=False)  # fmt: skip
     assert again.returncode == 0, again.stderr[-2000:]
     assert fingerprint(tmp_path / "warehouse" / "raw.duckdb") == week["daily"]
+
+
+def test_the_command_line_states_credits_then_backfills(invoke: Any, sandbox: Any) -> None:
+    sandbox.ledger.reset(CREDITS)
+    result = invoke(
+        "backfill", "--start", "2026-01-13", "--end", "2026-01-14", "--chunk-days", "2",
+        env={"ODDS_API_CREDIT_BUDGET": str(CREDITS)},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Odds API: this backfill will spend about 2,242 credits" in result.output
+    assert "backfill 2026-01-13..2026-01-14:" in result.output
+    refused = invoke("backfill", "--start", "2026-01-13", "--end", "2026-01-14")
+    assert refused.exit_code == 5  # the default budget (2,000) is less than the estimate
+    assert "more than ODDS_API_CREDIT_BUDGET=2,000" in refused.output
+    assert season_start(date(2026, 1, 14)) == date(2025, 10, 1)
+    assert season_start(date(2025, 10, 20)) == date(2025, 10, 1)
