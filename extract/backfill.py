@@ -25,21 +25,18 @@ from typing import Any
 from extract.config import LOG_DATASET, SOURCES, ExtractConfig
 from extract.errors import (
     ConfigError,
-    ExtractError,
     QuotaBudgetError,
     SourcesFailedError,
 )
-from extract.findings import slate_notes
 from extract.lock import exclusive_run
 from extract.redact import redacted_logging
 from extract.runner import (
-    FATAL,
     DateReport,
     RunReport,
     pipeline_for,
     prune_landing,
     quiet_dlt,
-    run_source_day,
+    run_day,
     write_run_log,
 )
 from extract.runtime import RunContext
@@ -179,19 +176,9 @@ def _run_chunks(
         chunk = DateReport(window.first, last=None if window.single else window.last)
         todo = [s for s in sources if (window.first, window.last, s) not in done]
         report.skipped += [(window, s) for s in sources if s not in todo]
-        for source in todo:
-            source_started = time.monotonic()
-            try:
-                run_source_day(ctx, source, window, chunk, load=True, step=step)
-            except FATAL:
-                raise
-            except ExtractError as exc:
-                chunk.failures[source] = exc
-                log.error("run=%s %s %s failed: %s", ctx.run_id, source, window, exc)
-            finally:
-                chunk.seconds_by_source[source] = round(time.monotonic() - source_started, 3)
         if todo:
-            chunk.notes.extend(slate_notes(ctx.run_id, chunk, ctx.redactor))
+            # the chunk's sources, each on its own, exactly as a date's (and its slate notes)
+            run_day(ctx, window.first, todo, chunk, load=True, step=step)
             report.dates.append(chunk)
             # logged now, not at the end: a killed backfill's rerun must know this chunk is done
             write_run_log(ctx, RunReport(ctx.run_id, ctx.now, dates=[chunk]))

@@ -419,7 +419,7 @@ def run_day(
             raise
         except ExtractError as exc:
             report.failures[source] = exc
-            log.error("run=%s %s %s failed: %s", ctx.run_id, source, day, exc)
+            log.error("run=%s %s %s failed: %s", ctx.run_id, source, report.window, exc)
         finally:
             report.seconds_by_source[source] = round(time.monotonic() - source_started, 3)
     # --- issue 14: the slate of the date across sources (extract/findings.py); a note, logged
