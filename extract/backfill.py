@@ -140,6 +140,7 @@ def run_backfill(
                 "ODDS_API_HISTORICAL_SNAPSHOTS=close to halve it"
             )
     ctx = RunContext.create(config, run_id)
+    ctx.backfill = True  # past dates: injury reports have no history (extract/injuries.py)
     try:
         with exclusive_run(config, ctx.run_id, load=True) as warehouse:
             ctx.warehouse = warehouse

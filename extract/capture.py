@@ -4,7 +4,9 @@
 JSON envelope: gzipped to `landing/<source>/<fetch date>/<run id>/`, and as plain JSON to the
 capture folder. `ReplayStore` reads a capture folder back and hands the session, per request, the
 envelopes in the order they were captured, so a replay goes through the same retries and checks.
-Keys never reach disk: URLs, headers and bodies are redacted before writing.
+Keys never reach disk: URLs, headers and bodies are redacted before writing. Both are
+thread-safe (the Odds API's calls run several at once): each response gets its own sequence
+number and file, and a replayed request takes its envelope under a lock.
 """
 
 from __future__ import annotations
@@ -121,12 +123,14 @@ class ResponseRecorder:
             path = folder / (name + ".gz")
             # mtime=0: the gzip header carries no clock, so a payload compresses to the same bytes
             path.write_bytes(gzip.compress(data, mtime=0))
-            self.written.append(path)
+            with self._lock:
+                self.written.append(path)
         if self.capture_dir is not None:
             self.capture_dir.mkdir(parents=True, exist_ok=True)
             path = self.capture_dir / f"{seq:05d}-{source}-{endpoint}-{status}.json"
             path.write_bytes(data)
-            self.written.append(path)
+            with self._lock:
+                self.written.append(path)
         return envelope
 
 
@@ -138,6 +142,7 @@ class ReplayStore:
             raise ReplayMissError(f"replay folder {capture_dir} does not exist")
         self.capture_dir = capture_dir
         self._queues: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
+        self._lock = threading.Lock()
         files = sorted(p for p in capture_dir.glob("*.json") if p.name != "manifest.json")
         if not files:
             raise ReplayMissError(f"replay folder {capture_dir} holds no captured responses")
@@ -151,16 +156,18 @@ class ReplayStore:
 
     def take(self, method: str, url: str, redactor: Redactor, base_url: str = "") -> dict[str, Any]:
         key = request_key(method, url, base_url)
-        queue = self._queues.get(key)
-        if not queue:
-            raise ReplayMissError(
-                f"replay: no captured response left for {redactor.text(key)} in "
-                f"{self.capture_dir}; was the capture made with the same date, now and settings?"
-            )
-        return queue.popleft()
+        with self._lock:
+            queue = self._queues.get(key)
+            if queue:
+                return queue.popleft()
+        raise ReplayMissError(
+            f"replay: no captured response left for {redactor.text(key)} in "
+            f"{self.capture_dir}; was the capture made with the same date, now and settings?"
+        )
 
     def remaining(self) -> int:
-        return sum(len(q) for q in self._queues.values())
+        with self._lock:
+            return sum(len(q) for q in self._queues.values())
 
 
 def response_from_envelope(envelope: dict[str, Any], request: requests.PreparedRequest) -> Any:

@@ -114,6 +114,7 @@ def upstream(config: ExtractConfig, days: list[date]) -> Iterator[ExtractConfig]
             balldontlie_key=server.balldontlie_key,
             espn_base_url=server.espn_url,
             now=server.now,
+            sandbox_url=server.url,  # its clock can be moved: a backfill replays injury reports
         )
 
 
@@ -254,7 +255,7 @@ def _report(report: RunReport, redactor: Redactor) -> None:
 
 @app.command("accept-schema")
 def accept_schema_command(
-    source: Annotated[str, typer.Option(help="odds_api, balldontlie or espn")],
+    source: Annotated[str, typer.Option(help=", ".join(SOURCES))],
     yes: Annotated[bool, typer.Option("--yes", help="write without asking")] = False,
 ) -> None:
     """Accept the schema change a failed run proposed, after showing its diff."""

@@ -14,12 +14,20 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar, TypeVar
+from urllib.parse import urlsplit
 
 from extract.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ("odds_api", "balldontlie", "espn")
-DATASETS = {"odds_api": "raw_odds_api", "balldontlie": "raw_balldontlie", "espn": "raw_espn"}
+# `injuries` reads ESPN's and balldontlie's injury reports (extract/injuries.py): its own source,
+# since a report is a snapshot of "now" where the others are keyed by game dates
+SOURCES = ("odds_api", "balldontlie", "espn", "injuries")
+DATASETS = {
+    "odds_api": "raw_odds_api",
+    "balldontlie": "raw_balldontlie",
+    "espn": "raw_espn",
+    "injuries": "raw_injuries",
+}
 LOG_DATASET = "extract_log"
 
 PROP_MARKETS = ("player_points", "player_rebounds", "player_assists", "player_threes")
@@ -33,7 +41,8 @@ DEFAULT_HISTORICAL_ANCHORS = ("pick", "close")
 
 @dataclass(frozen=True)
 class HttpSettings:
-    """Timeouts and the retry budget; the defaults suit the real APIs, tests shrink them."""
+    """Timeouts, the retry budget and the bounds no upstream can move; the defaults suit the
+    real APIs, tests shrink them."""
 
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
@@ -41,6 +50,23 @@ class HttpSettings:
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
     max_retry_seconds: float = 120.0
+    # a response's body past this is cut and fails the source (the largest real body, a busy
+    # slate's historical snapshot, is well under 2 MB); decoded bytes, so a gzip bomb is cut too
+    max_response_mb: float = 20.0
+    # wall-clock seconds one call may take, attempts, waits, headers and body included (a server
+    # trickling a byte at a time beats every socket timeout); None: the retry budget plus two
+    # attempts' timeouts, so it only ever cuts a call the other settings would let run on
+    call_deadline: float | None = None
+
+    @property
+    def max_response_bytes(self) -> int:
+        return int(self.max_response_mb * 2**20)
+
+    def deadline(self) -> float:
+        """Seconds one call may take in all (`call_deadline`, or derived from the others)."""
+        if self.call_deadline is not None:
+            return self.call_deadline
+        return self.max_retry_seconds + 2 * (self.connect_timeout + self.read_timeout)
 
 
 @dataclass(frozen=True)
@@ -57,7 +83,15 @@ class OddsSettings:
     # leave fewer than `min_remaining` credits on the account
     credit_budget: int = 2000
     min_remaining: int = 0
+    # historical (and live per-event) odds calls made at once: the API has no range read, so a
+    # past date is one call per event and snapshot; the rate limiter still paces every call
+    concurrency: int = 4
 
+
+# sanity ceilings: beyond these a setting is a typo, not a choice
+MAX_RESPONSE_MB = 1024
+MAX_CALL_DEADLINE = 3600
+MAX_ODDS_CONCURRENCY = 32
 
 # balldontlie's plans, in requests a minute (its docs: free 5, ALL-STAR 60, GOAT 600)
 BALLDONTLIE_PLANS = {"free": 5.0, "all-star": 60.0, "goat": 600.0}
@@ -103,6 +137,13 @@ class ExtractConfig:
     # "now" decides which dates are past (historical Odds API endpoints) and stamps live snapshots;
     # None = the wall clock. The CLI sets it to the sandbox's clock when it starts one.
     now: datetime | None = None
+    # balldontlie's plan (BALLDONTLIE_PLAN): paces its calls, and decides whether its paid
+    # endpoints (`player_injuries`, ALL-STAR and up) are asked at all
+    balldontlie_plan: str = "free"
+    # the sandbox's root URL, set only when extract runs against the sandbox (the CLI sets it when
+    # it starts one; NBA_PROPS_SANDBOX_URL for `make sandbox`): the one upstream with a clock that
+    # can be moved, so that a backfill can replay its past injury reports (extract/injuries.py)
+    sandbox_url: str | None = None
     quarantine_threshold: float = 0.0
     http: HttpSettings = field(default_factory=HttpSettings)
     odds: OddsSettings = field(default_factory=OddsSettings)
@@ -151,6 +192,8 @@ class ExtractConfig:
             http=_http_from_env(env, d.http),
             odds=_odds_from_env(env, d.odds),
             rates=_rates_from_env(env, d.rates),
+            balldontlie_plan=_plan(env),
+            sandbox_url=_text(env, "NBA_PROPS_SANDBOX_URL", d.sandbox_url),
         )
         config.check()
         return config
@@ -171,6 +214,23 @@ class ExtractConfig:
             )
         if self.http.max_attempts < 1 or self.http.read_timeout <= 0:
             raise ConfigError("HTTP settings: max attempts must be >= 1 and timeouts > 0")
+        if not 0 < self.http.max_response_mb <= MAX_RESPONSE_MB:
+            raise ConfigError(
+                f"NBA_PROPS_HTTP_MAX_RESPONSE_MB={self.http.max_response_mb:g}: a size in MB "
+                f"above 0 and at most {MAX_RESPONSE_MB:,}"
+            )
+        deadline = self.http.call_deadline
+        if deadline is not None and not 0 < deadline <= MAX_CALL_DEADLINE:
+            raise ConfigError(
+                f"NBA_PROPS_HTTP_CALL_DEADLINE={deadline:g}: seconds above 0 and at most "
+                f"{MAX_CALL_DEADLINE:,} (leave it empty for the retry budget plus two attempts' "
+                "timeouts)"
+            )
+        if not 1 <= self.odds.concurrency <= MAX_ODDS_CONCURRENCY:
+            raise ConfigError(
+                f"ODDS_API_CONCURRENCY={self.odds.concurrency}: calls at once, from 1 "
+                f"(one after the other) to {MAX_ODDS_CONCURRENCY}"
+            )
         if self.landing_retention_days < 1:
             raise ConfigError("NBA_PROPS_LANDING_RETENTION_DAYS must be at least 1 day")
         if self.capture_dir is not None and self.replay_dir is not None:
@@ -180,6 +240,16 @@ class ExtractConfig:
         ):
             raise ConfigError(
                 f"NBA_PROPS_DUCKDB_MEMORY_LIMIT={self.duckdb_memory_limit!r}: use e.g. 512MB or 2GB"
+            )
+        if self.balldontlie_plan not in BALLDONTLIE_PLANS:
+            raise ConfigError(
+                f"BALLDONTLIE_PLAN={self.balldontlie_plan!r}: use one of "
+                f"{', '.join(BALLDONTLIE_PLANS)}"
+            )
+        if self.sandbox_url is not None and not _loopback(self.sandbox_url):
+            raise ConfigError(
+                f"NBA_PROPS_SANDBOX_URL={self.sandbox_url!r}: the sandbox only listens on "
+                "loopback (http://127.0.0.1:<port>); a real API has no clock to move"
             )
         if self.now is not None and self.now.tzinfo is None:
             raise ConfigError(f"now={self.now!r} must be timezone-aware")
@@ -220,6 +290,8 @@ def _http_from_env(env: Mapping[str, str], d: HttpSettings) -> HttpSettings:
         backoff_base=_float(env, "NBA_PROPS_HTTP_BACKOFF_BASE", d.backoff_base),
         backoff_cap=_float(env, "NBA_PROPS_HTTP_BACKOFF_CAP", d.backoff_cap),
         max_retry_seconds=_float(env, "NBA_PROPS_HTTP_MAX_RETRY_SECONDS", d.max_retry_seconds),
+        max_response_mb=_float(env, "NBA_PROPS_HTTP_MAX_RESPONSE_MB", d.max_response_mb),
+        call_deadline=_optional_float(env, "NBA_PROPS_HTTP_CALL_DEADLINE", d.call_deadline),
     )
 
 
@@ -232,6 +304,7 @@ def _odds_from_env(env: Mapping[str, str], d: OddsSettings) -> OddsSettings:
         historical_anchors=tuple(a.strip() for a in anchors.split(",") if a.strip()),
         credit_budget=int(_float(env, "ODDS_API_CREDIT_BUDGET", d.credit_budget)),
         min_remaining=int(_float(env, "ODDS_API_MIN_REMAINING", d.min_remaining)),
+        concurrency=_int(env, "ODDS_API_CONCURRENCY", d.concurrency),
     )
 
 
@@ -243,10 +316,20 @@ def _text(env: Mapping[str, str], name: str, default: _Default) -> str | _Defaul
     return env.get(name) or default
 
 
-def _rates_from_env(env: Mapping[str, str], d: RateLimits) -> RateLimits:
+def _plan(env: Mapping[str, str]) -> str:
     plan = (env.get("BALLDONTLIE_PLAN") or "free").strip().lower()
     if plan not in BALLDONTLIE_PLANS:
         raise ConfigError(f"BALLDONTLIE_PLAN={plan!r}: use one of {', '.join(BALLDONTLIE_PLANS)}")
+    return plan
+
+
+def _loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host == "localhost" or host.startswith("127.") or host == "::1"
+
+
+def _rates_from_env(env: Mapping[str, str], d: RateLimits) -> RateLimits:
+    plan = _plan(env)
     return RateLimits(
         odds_api=_float(env, "ODDS_API_REQUESTS_PER_SECOND", d.odds_api),
         balldontlie=_float(env, "BALLDONTLIE_REQUESTS_PER_MINUTE", BALLDONTLIE_PLANS[plan]) / 60,
@@ -262,6 +345,20 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError as exc:
         raise ConfigError(f"{name}={raw!r} is not a number") from exc
+
+
+def _optional_float(env: Mapping[str, str], name: str, default: float | None) -> float | None:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return _float(env, name, 0.0)
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _float(env, name, default)
+    if value != int(value):
+        raise ConfigError(f"{name}={env.get(name)!r} is not a whole number")
+    return int(value)
 
 
 def _path(env: Mapping[str, str], name: str, default: Path) -> Path:

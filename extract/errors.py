@@ -178,6 +178,13 @@ class SourcesFailedError(ExtractError):
         super().__init__("\n".join(lines))
 
 
+class LoadRefusedError(ExtractError):
+    """The warehouse refused part of a load the checks let through (a constraint, a value the
+    column cannot take, a full disk); the source's load was rolled back (extract/atomic.py)."""
+
+    exit_code = 1
+
+
 class UpstreamBoundError(ExtractError):
     """A response passed a bound the upstream must not be able to move: its size, or the
     wall-clock time one call may take (a body trickled a byte at a time beats a read timeout)."""

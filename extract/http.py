@@ -5,8 +5,11 @@ every call of every source gets the same treatment:
 
 - connect and read timeouts on every attempt, and bounds no upstream can move: a body is read
   as it arrives and cut past `max_response_bytes` (20 MB; not retried, it would come back as
-  large), and a call (all its attempts, waits and bodies) ends by its wall-clock deadline (a body
-  trickled a byte at a time beats any read timeout); both fail the source naming the bound;
+  large), and a call (all its attempts, waits, heads and bodies) ends by its wall-clock deadline
+  (headers or a body trickled a byte at a time beat any read timeout); both fail the source
+  naming the bound, and both are `HttpSettings` (extract/config.py);
+- calls may run in several threads at once (the Odds API's, extract/fanout.py): the session's
+  counters, the recorder, the replay store and the call policies are thread-safe;
 - 429, 5xx, timeouts, dropped connections and truncated JSON bodies are retried with exponential
   backoff and jitter, honouring `Retry-After`, bounded by attempts and by total seconds;
 - any other 4xx fails at once with the API's own error code (`OUT_OF_USAGE_CREDITS`, ...);
@@ -21,14 +24,18 @@ every call of every source gets the same treatment:
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
+import heapq
+import itertools
 import json
 import logging
-import os
 import random
 import re
+import socket
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -36,14 +43,16 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 import urllib3
+import urllib3.connection
+from requests.adapters import HTTPAdapter
 from requests.hooks import default_hooks, dispatch_hook
 
+from extract import fanout
 from extract.capture import ReplayStore, ResponseRecorder, response_from_envelope
 from extract.config import HttpSettings
 from extract.errors import (
     ApiError,
     CallDeadlineError,
-    ConfigError,
     InvalidJsonError,
     ResponseTooLargeError,
     RetriesExhaustedError,
@@ -63,41 +72,23 @@ _CHUNK = 64 * 1024
 class Bounds:
     """What an upstream must not be able to stretch: a response's size, a call's duration.
 
-    The largest real body (a historical odds snapshot of a busy slate) is well under 2 MB. The
-    deadline defaults to the retry budget plus two attempts' timeouts, so it never cuts a call
-    the other bounds allow, only one kept alive by a trickle.
+    Set from `HttpSettings` (`NBA_PROPS_HTTP_MAX_RESPONSE_MB`, `NBA_PROPS_HTTP_CALL_DEADLINE`,
+    validated in extract/config.py); tests build their own. The deadline defaults to the retry
+    budget plus two attempts' timeouts, so it never cuts a call the other bounds allow, only one
+    kept alive by a trickle (of its body or of its headers).
     """
 
     max_response_bytes: int = 20 * 2**20
     call_deadline: float | None = None  # seconds; None: derived from the HttpSettings
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Bounds:
-        """`NBA_PROPS_HTTP_MAX_RESPONSE_MB`, `NBA_PROPS_HTTP_CALL_DEADLINE` (seconds).
-
-        Read here, not in extract/config.py, until HttpSettings carries them (see the report of
-        issue 14); an unreadable value is a configuration error, never a silent default."""
-        env = os.environ if env is None else env
-        out = cls()
-        megabytes = (env.get("NBA_PROPS_HTTP_MAX_RESPONSE_MB") or "").strip()
-        deadline = (env.get("NBA_PROPS_HTTP_CALL_DEADLINE") or "").strip()
-        try:
-            if megabytes:
-                out = replace(out, max_response_bytes=int(float(megabytes) * 2**20))
-            if deadline:
-                out = replace(out, call_deadline=float(deadline))
-        except ValueError as exc:
-            raise ConfigError(f"HTTP bounds: {exc} (a number is expected)") from exc
-        no_time = out.call_deadline is not None and out.call_deadline <= 0
-        if out.max_response_bytes <= 0 or no_time:
-            raise ConfigError("NBA_PROPS_HTTP_MAX_RESPONSE_MB and _CALL_DEADLINE must be > 0")
-        return out
+    def from_settings(cls, settings: HttpSettings) -> Bounds:
+        return cls(settings.max_response_bytes, settings.call_deadline)
 
     def deadline(self, settings: HttpSettings) -> float:
         if self.call_deadline is not None:
             return self.call_deadline
-        attempt = settings.connect_timeout + settings.read_timeout
-        return settings.max_retry_seconds + 2 * attempt
+        return replace(settings, call_deadline=None).deadline()
 
 
 class _ConstantError(ValueError):
@@ -116,6 +107,118 @@ class _CutError(Exception):
         self.response = response
         self.note = note
         self.error = error
+
+
+# --- the deadline while the headers arrive -------------------------------------------------------
+#
+# A body is read chunk by chunk and cut at the deadline between two chunks (`_read_body`). The
+# status line and headers are read inside http.client, one `readline` after another, each bounded
+# only by the read timeout: a server sending them a byte at a time holds the call forever. So
+# while a response's head is awaited, a watchdog holds the call's deadline and, when it passes,
+# shuts the connection's socket down: the blocked read returns at once, the attempt fails with a
+# connection error, and `_attempt` reports it as the call's deadline (`CallDeadlineError`).
+
+_attempt_local = threading.local()  # .deadline: the monotonic deadline of this thread's call
+
+
+class _Watchdog:
+    """One daemon thread for the process: runs each armed action at its time, unless disarmed
+    first. Actions run under the lock, so once `disarm` returns its action will never run."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int]] = []
+        self._armed: dict[int, Callable[[], None]] = {}
+        self._ids = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, when: float, action: Callable[[], None]) -> int:
+        with self._cond:
+            token = next(self._ids)
+            self._armed[token] = action
+            heapq.heappush(self._heap, (when, token))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="extract-http-deadline", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+            return token
+
+    def disarm(self, token: int) -> None:
+        with self._cond:
+            self._armed.pop(token, None)
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                while self._heap and self._heap[0][1] not in self._armed:
+                    heapq.heappop(self._heap)  # disarmed in time
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                when, token = self._heap[0]
+                left = when - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                heapq.heappop(self._heap)
+                action = self._armed.pop(token)
+                try:
+                    action()
+                except Exception:  # a watchdog must outlive whatever one action does
+                    log.exception("http deadline watchdog: an action failed")
+
+
+_WATCHDOG = _Watchdog()
+
+
+class _HeadDeadline:
+    """Mixed into urllib3's connections: the head of a response is awaited under the deadline
+    of the call the current thread is on (none outside an `ApiSession` call)."""
+
+    sock: Any
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        deadline = getattr(_attempt_local, "deadline", None)
+        if deadline is None:
+            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        token = _WATCHDOG.arm(deadline, self._hang_up)
+        try:
+            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            _WATCHDOG.disarm(token)
+
+    def _hang_up(self) -> None:
+        sock = self.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class _HTTPConnection(_HeadDeadline, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_HeadDeadline, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class _Adapter(HTTPAdapter):
+    """requests' adapter with the connections above (and a pool as large as the session's
+    concurrency, so parallel calls keep their connections alive)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
 # --- retry policy ---------------------------------------------------------------------------------
@@ -191,8 +294,10 @@ class CallPolicy(Protocol):
     """One API's own rules for each call through its session (the Odds API's credits, say).
 
     `before_call` runs once per call, before its first attempt, and refuses the call by raising;
-    what it returns comes back to `after_response` with every answer of that call (retried ones
-    too), after the answer is recorded as `seq`: so a policy keeps no per-call state of its own.
+    what it returns (the ticket) comes back to `after_response` with every answer of that call
+    (retried ones too), after the answer is recorded as `seq`, and to `end_call` once the call is
+    over, answered or failed: so a policy keeps no per-call state of its own. Calls may run in
+    several threads at once (extract/fanout.py): a policy must be thread-safe.
     """
 
     def before_call(self, endpoint: str, url: str) -> Any: ...
@@ -200,6 +305,8 @@ class CallPolicy(Protocol):
     def after_response(
         self, ticket: Any, seq: int, endpoint: str, response: requests.Response
     ) -> None: ...
+
+    def end_call(self, ticket: Any) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -222,7 +329,13 @@ class Call:
 
 
 class ApiSession(requests.Session):
-    """One source's HTTP: the only object that holds that source's key."""
+    """One source's HTTP: the only object that holds that source's key.
+
+    Thread-safe for concurrent calls (extract/fanout.py): its counters are kept under a lock,
+    `http_seconds` is wall-clock time with at least one call on the wire (not the sum of the
+    calls' times, which would pass the run's own duration), and its connection pool holds
+    `pool_size` connections (at least requests' 10).
+    """
 
     def __init__(
         self,
@@ -241,9 +354,10 @@ class ApiSession(requests.Session):
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         bounds: Bounds | None = None,
+        pool_size: int = 10,
     ) -> None:
         super().__init__()
-        self.bounds = bounds if bounds is not None else Bounds.from_env()
+        self.bounds = bounds if bounds is not None else Bounds.from_settings(settings)
         self.source = source
         self.base_url = base_url
         self.classify = classify
@@ -261,6 +375,12 @@ class ApiSession(requests.Session):
         self.attempts = 0
         self.retries = 0
         self.http_seconds = 0.0
+        self._lock = threading.Lock()
+        self._on_wire = 0  # attempts being fetched right now, across threads
+        self._busy_since = 0.0
+        size = max(10, pool_size)
+        for prefix in ("http://", "https://"):
+            self.mount(prefix, _Adapter(pool_connections=size, pool_maxsize=size))
         self.headers["User-Agent"] = "nba-props-extract/0.1"
         self.headers["Accept"] = "application/json"
 
@@ -283,7 +403,11 @@ class ApiSession(requests.Session):
         hooks, request.hooks = request.hooks, default_hooks()
         call = self._open_call(request)
         kwargs["stream"] = True  # the body is read by `_read_body`, within the bounds
-        response = self._send_with_retries(request, call, **kwargs)
+        try:
+            response = self._send_with_retries(request, call, **kwargs)
+        finally:
+            if self.call_policy is not None:
+                self.call_policy.end_call(call.ticket)  # credits reserved and not spent go back
         return dispatch_hook("response", hooks, response, **kwargs)
 
     def _open_call(self, request: requests.PreparedRequest) -> Call:
@@ -319,7 +443,8 @@ class ApiSession(requests.Session):
                 raise self._exhausted(
                     call, attempt, delay, Retry(f"{outcome.problem} (the call's deadline)")
                 )
-            self.retries += 1
+            with self._lock:
+                self.retries += 1
             log.warning(
                 "run=%s %s %s GET %s: %s; retry %d/%d in %.2f s%s",
                 self.run_id,
@@ -332,7 +457,7 @@ class ApiSession(requests.Session):
                 delay,
                 " (Retry-After)" if outcome.retry_after is not None else "",
             )
-            self._sleep(delay)
+            fanout.pause(delay, self._sleep)  # a failure elsewhere in a fan-out ends the wait
 
     def _attempt(
         self,
@@ -345,19 +470,17 @@ class ApiSession(requests.Session):
         """One try: the answer if it is good, a `Retry` if another try may help; a refusal
         (a 4xx no retry fixes) raises `ApiError` with the API's own code, a bound passed
         (`UpstreamBoundError`) raises after what was read is recorded."""
-        self.attempts += 1
         t0 = time.monotonic()
         try:
-            response = self._fetch(request, call, attempt, deadline, **kwargs)
+            with self._on_the_wire():
+                response = self._fetch(request, call, attempt, deadline, **kwargs)
         except requests.RequestException as exc:  # timeouts, resets, bodies cut off mid-read
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline:  # a head trickle hung up by the watchdog, too
                 raise self._past_deadline(call, attempt, 0) from exc
             return Retry(f"{type(exc).__name__}: {self.redactor.text(str(exc))}")
         except _CutError as cut:
-            self.http_seconds += time.monotonic() - t0
             self._record(call, attempt, cut.response, int((time.monotonic() - t0) * 1000), cut.note)
             raise cut.error from None
-        self.http_seconds += time.monotonic() - t0  # time waiting on the API, for the bench
         elapsed_ms = int((time.monotonic() - t0) * 1000)
         self._record(call, attempt, response, elapsed_ms)
         status, body = response.status_code, response.content
@@ -375,6 +498,23 @@ class ApiSession(requests.Session):
             problem = f"HTTP {status} {code}" + (f": {detail}" if detail != code else "")
             return Retry(problem, parse_retry_after(response.headers.get("Retry-After")))
         raise ApiError(self.source, call.endpoint, status, code, detail, call.shown)
+
+    @contextlib.contextmanager
+    def _on_the_wire(self) -> Any:
+        """Counts an attempt, and the wall-clock time any attempt is on the wire (`http_seconds`,
+        time waiting on the API, for the bench): overlapping attempts count once."""
+        with self._lock:
+            self.attempts += 1
+            if self._on_wire == 0:
+                self._busy_since = time.monotonic()
+            self._on_wire += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._on_wire -= 1
+                if self._on_wire == 0:
+                    self.http_seconds += time.monotonic() - self._busy_since
 
     def _record(
         self,
@@ -473,7 +613,11 @@ class ApiSession(requests.Session):
             if size > self.bounds.max_response_bytes:
                 raise _CutError(response, "bytes", self._too_large(call, size, declared=False))
             return response
-        response = super().send(request, **kwargs)
+        _attempt_local.deadline = deadline  # the head is awaited under it (`_HeadDeadline`)
+        try:
+            response = super().send(request, **kwargs)
+        finally:
+            _attempt_local.deadline = None
         response._content = self._read_body(response, call, attempt, deadline)
         return response
 

@@ -30,9 +30,10 @@ merges on the event id (commence_time can shift, the latest listing wins).
 
 from __future__ import annotations
 
-import itertools
+import functools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -52,6 +53,7 @@ from extract.contracts import (
     flatten,
     parse_timestamp,
 )
+from extract.fanout import fan_out
 from extract.http import classify_by_suffix
 from extract.runtime import RunContext
 from extract.window import Window
@@ -267,8 +269,25 @@ def explode(
                     yield row
 
 
+@dataclass(frozen=True)
+class _Ask:
+    """One odds call of a date: what is asked, and how its answer is read."""
+
+    endpoint: str
+    path: str
+    params: dict[str, str]
+    asked: str  # the event id asked for, or "*" for the slate-wide featured call
+    group: int  # the event's place in the listing: two anchors on one snapshot are kept once
+
+
 class OddsPlan:
-    """Fetches a date's events and snapshots once; the three resources read from it."""
+    """Fetches a date's events and snapshots once; the three resources read from it.
+
+    The calls are made by `prefetch` (the source makes every date of a chunk's calls together,
+    `concurrency` at a time, extract/fanout.py); what is built from the answers is built here,
+    in the order the calls were asked, in the caller's thread: the rows, their order and every
+    quarantine are the same as one call after the other.
+    """
 
     def __init__(self, ctx: RunContext, day: date) -> None:
         self.ctx = ctx
@@ -302,23 +321,34 @@ class OddsPlan:
     def _get(self, path: str, params: dict[str, str]) -> Any:
         return self.client.get(path, params=params).json()
 
+    def fetch(self, ask: _Ask) -> Callable[[], Any]:
+        return functools.partial(self._get, ask.path, ask.params)
+
+    # --- the events of the date: one call -------------------------------------------------------
+
+    def events_ask(self) -> _Ask:
+        start, end = eastern_day_bounds(self.day)
+        window = {"commenceTimeFrom": iso_z(start), "commenceTimeTo": iso_z(end)}
+        if self.live:
+            params = {"dateFormat": "iso", **window}
+            return _Ask("odds.events", f"/v4/sports/{SPORT}/events", params, "*", 0)
+        at = datetime.combine(self.day, time(self.settings.pick_hour_eastern), tzinfo=EASTERN)
+        params = {"dateFormat": "iso", "date": iso_z(min(at, self.ctx.now)), **window}
+        path = f"/v4/historical/sports/{SPORT}/events"
+        return _Ask("odds.historical_events", path, params, "*", 0)
+
+    def take_events(self, ask: _Ask, body: Any) -> None:
+        if ask.endpoint == "odds.historical_events":
+            body = body["data"]
+        self._events = [(ask.endpoint, e) for e in body if self._on_day(ask.endpoint, e)]
+        slate = [(e.get("home_team"), e.get("away_team")) for _, e in self._events]
+        self.ctx.issues.list_slate(SOURCE, self.day, slate)
+
     def events(self) -> list[tuple[str, dict[str, Any]]]:
         if self._events is None:
-            start, end = eastern_day_bounds(self.day)
-            window = {"commenceTimeFrom": iso_z(start), "commenceTimeTo": iso_z(end)}
-            if self.live:
-                body = self._get(f"/v4/sports/{SPORT}/events", {"dateFormat": "iso", **window})
-                endpoint = "odds.events"
-            else:
-                at = datetime.combine(
-                    self.day, time(self.settings.pick_hour_eastern), tzinfo=EASTERN
-                )
-                params = {"dateFormat": "iso", "date": iso_z(min(at, self.ctx.now)), **window}
-                body = self._get(f"/v4/historical/sports/{SPORT}/events", params)["data"]
-                endpoint = "odds.historical_events"
-            self._events = [(endpoint, e) for e in body if self._on_day(endpoint, e)]
-            slate = [(e.get("home_team"), e.get("away_team")) for _, e in self._events]
-            self.ctx.issues.list_slate(SOURCE, self.day, slate)
+            ask = self.events_ask()
+            self.take_events(ask, self.fetch(ask)())
+        assert self._events is not None
         return self._events
 
     def _on_day(self, endpoint: str, event: dict[str, Any]) -> bool:
@@ -337,60 +367,68 @@ class OddsPlan:
         self.ctx.issues.reject(SOURCE, endpoint, EVENTS.name, reason, flatten(event))
         return False
 
-    def snapshots(self) -> list[tuple[str, datetime, str, dict[str, Any], str]]:
-        """(endpoint, snapshot time, kind, event with bookmakers, the event id asked for, or
-        "*" for the slate-wide featured call) for every call made."""
-        if self._snapshots is not None:
-            return self._snapshots
-        out: list[tuple[str, datetime, str, dict[str, Any], str]] = []
+    # --- the snapshots: one call per event (and anchor), plus the live featured call ------------
+
+    def snapshot_asks(self) -> list[_Ask]:
+        """Every snapshot call of the date, in the order their answers are read."""
         props = ",".join(self.settings.prop_markets)
         featured = ",".join(self.settings.featured_markets)
+        asks: list[_Ask] = []
         if self.live:
-            now = self.ctx.now
-            for _, event in self.events():
-                body = self._get(
-                    f"/v4/sports/{SPORT}/events/{event['id']}/odds", self._params(markets=props)
-                )
-                out.append(("odds.event_odds", now, "live", body, str(event["id"])))
+            for group, (_, event) in enumerate(self.events()):
+                path = f"/v4/sports/{SPORT}/events/{event['id']}/odds"
+                params = self._params(markets=props)
+                asks.append(_Ask("odds.event_odds", path, params, str(event["id"]), group))
             if self.events():
                 start, end = eastern_day_bounds(self.day)
                 params = self._params(
                     markets=featured, commenceTimeFrom=iso_z(start), commenceTimeTo=iso_z(end)
                 )
-                for body in self._get(f"/v4/sports/{SPORT}/odds", params):
-                    out.append(("odds.odds", now, "live", body, "*"))
-        else:
-            markets = f"{props},{featured}"
-            for _, event in self.events():
-                commence = parse_timestamp(event["commence_time"])
-                seen: set[str] = set()
-                for at in snapshot_anchors(
-                    self.settings.historical_anchors,
-                    self.day,
-                    commence,
-                    self.ctx.now,
-                    self.settings.pick_hour_eastern,
-                ):
-                    wrapper = self._get(
-                        f"/v4/historical/sports/{SPORT}/events/{event['id']}/odds",
-                        self._params(markets=markets, date=iso_z(at)),
-                    )
-                    stamp = wrapper["timestamp"]
-                    if stamp in seen:  # two anchors fell on one snapshot: keep it once
-                        continue
-                    seen.add(stamp)
-                    snapshot_at = parse_timestamp(stamp)
-                    out.append(
-                        (
-                            "odds.historical_event_odds",
-                            snapshot_at,
-                            "historical",
-                            wrapper["data"],
-                            str(event["id"]),
-                        )
-                    )
+                asks.append(_Ask("odds.odds", f"/v4/sports/{SPORT}/odds", params, "*", -1))
+            return asks
+        markets = f"{props},{featured}"
+        for group, (_, event) in enumerate(self.events()):
+            commence = parse_timestamp(event["commence_time"])
+            path = f"/v4/historical/sports/{SPORT}/events/{event['id']}/odds"
+            for at in snapshot_anchors(
+                self.settings.historical_anchors,
+                self.day,
+                commence,
+                self.ctx.now,
+                self.settings.pick_hour_eastern,
+            ):
+                params = self._params(markets=markets, date=iso_z(at))
+                asks.append(
+                    _Ask("odds.historical_event_odds", path, params, str(event["id"]), group)
+                )
+        return asks
+
+    def take_snapshots(self, asks: Sequence[_Ask], bodies: Sequence[Any]) -> None:
+        """(endpoint, snapshot time, kind, event with bookmakers, the event id asked for, or
+        "*" for the slate-wide featured call) for every answer, in the order asked."""
+        out: list[tuple[str, datetime, str, dict[str, Any], str]] = []
+        seen: dict[int, set[str]] = {}
+        now = self.ctx.now
+        for ask, body in zip(asks, bodies, strict=True):
+            if ask.endpoint == "odds.odds":
+                out.extend((ask.endpoint, now, "live", event, "*") for event in body)
+            elif ask.endpoint == "odds.event_odds":
+                out.append((ask.endpoint, now, "live", body, ask.asked))
+            else:
+                stamp = body["timestamp"]
+                stamps = seen.setdefault(ask.group, set())
+                if stamp in stamps:  # two anchors fell on one snapshot: keep it once
+                    continue
+                stamps.add(stamp)
+                snapshot_at = parse_timestamp(stamp)
+                out.append((ask.endpoint, snapshot_at, "historical", body["data"], ask.asked))
         self._snapshots = out
-        return out
+
+    def snapshots(self) -> list[tuple[str, datetime, str, dict[str, Any], str]]:
+        if self._snapshots is None:
+            prefetch([self], self.settings.concurrency)
+        assert self._snapshots is not None
+        return self._snapshots
 
     def event_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
         for endpoint, event in self.events():
@@ -424,6 +462,26 @@ class OddsPlan:
         return self._outcome_rows(frozenset(self.settings.featured_markets), GAME_LINES.name)
 
 
+def prefetch(plans: Sequence[OddsPlan], workers: int) -> None:
+    """Every call of `plans` that is not made yet, `workers` at a time across all their dates:
+    the events listings first (a date's snapshot calls depend on its events), then every
+    snapshot call. Answers are read plan by plan in the order asked (see `OddsPlan`); the first
+    failure cancels the rest and is raised as a sequential run would have raised it."""
+    todo = [plan for plan in plans if plan._events is None]
+    asks = [plan.events_ask() for plan in todo]
+    bodies = fan_out([p.fetch(a) for p, a in zip(todo, asks, strict=True)], workers, name="odds")
+    for plan, ask, body in zip(todo, asks, bodies, strict=True):
+        plan.take_events(ask, body)
+    todo = [plan for plan in plans if plan._snapshots is None]
+    per_plan = [plan.snapshot_asks() for plan in todo]
+    calls = [plan.fetch(a) for plan, group in zip(todo, per_plan, strict=True) for a in group]
+    bodies = fan_out(calls, workers, name="odds")
+    start = 0
+    for plan, group in zip(todo, per_plan, strict=True):
+        plan.take_snapshots(group, bodies[start : start + len(group)])
+        start += len(group)
+
+
 def _summary(event: dict[str, Any]) -> dict[str, Any]:
     """An event's own fields (its bookmakers counted, not copied) for a quarantine record."""
     books = event.get("bookmakers") or []
@@ -437,7 +495,12 @@ def odds_api_source(ctx: RunContext, window: Window) -> Any:
     plans = [OddsPlan(ctx, day) for day in window.days()]
 
     def chained(rows: str) -> Any:
-        return lambda: itertools.chain.from_iterable(getattr(p, rows)() for p in plans)
+        def rows_of_every_date() -> Iterator[tuple[str, dict[str, Any]]]:
+            prefetch(plans, ctx.config.odds.concurrency)  # once: the first resource read
+            for plan in plans:
+                yield from getattr(plan, rows)()
+
+        return rows_of_every_date
 
     return (
         ctx.resource(SOURCE, EVENTS, chained("event_rows")),

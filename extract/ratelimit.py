@@ -1,7 +1,9 @@
 """Requests a second per API, and the per-call rules of a session put together.
 
 A token bucket per API (its plan's rate) paces every call, across threads: a real backfill asks
-no faster than the plan allows, rather than discovering the limit through 429s.
+no faster than the plan allows, rather than discovering the limit through 429s. The Odds API's
+historical calls run several at once (extract/fanout.py); each thread takes its own token, so the
+rate holds whatever the concurrency: concurrency only overlaps the calls' latencies.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ import requests
 
 
 class RateLimiter:
-    """At most `per_second` calls a second on average, bursts of at most `burst`; 0 = no limit."""
+    """At most `per_second` calls a second on average, bursts of at most `burst`; 0 = no limit.
+
+    Thread-safe: a caller takes its token (or its debt) under the lock, then sleeps outside it,
+    so callers are spaced `1 / per_second` apart in the order they asked."""
 
     def __init__(self, per_second: float, burst: int = 1) -> None:
         self.per_second = per_second
@@ -34,9 +39,9 @@ class RateLimiter:
             self._stamp = now
             self._tokens -= 1.0
             delay = -self._tokens / self.per_second if self._tokens < 0 else 0.0
+            self.waited += delay
         if delay > 0:
             time.sleep(delay)
-            self.waited += delay
         return delay
 
 
@@ -52,6 +57,9 @@ class Paced:
     def after_response(self, ticket: Any, seq: int, endpoint: str, response: Any) -> None:
         return None
 
+    def end_call(self, ticket: Any) -> None:
+        return None
+
 
 class Policies:
     """Several call policies as one, in order (pace first, then spend credits)."""
@@ -60,10 +68,22 @@ class Policies:
         self.policies = [p for p in policies if p is not None]
 
     def before_call(self, endpoint: str, url: str) -> Any:
-        return [p.before_call(endpoint, url) for p in self.policies]
+        tickets: list[Any] = []
+        try:
+            for policy in self.policies:
+                tickets.append(policy.before_call(endpoint, url))
+        except BaseException:  # a later policy refused: the earlier ones' tickets end unused
+            for policy, ticket in zip(self.policies, tickets, strict=False):
+                policy.end_call(ticket)
+            raise
+        return tickets
 
     def after_response(
         self, ticket: Any, seq: int, endpoint: str, response: requests.Response
     ) -> None:
         for policy, own in zip(self.policies, ticket, strict=True):
             policy.after_response(own, seq, endpoint, response)
+
+    def end_call(self, ticket: Any) -> None:
+        for policy, own in zip(self.policies, ticket, strict=True):
+            policy.end_call(own)

@@ -36,6 +36,7 @@ import dlt
 import pyarrow as pa
 from dlt.common.schema.exceptions import DataValidationError
 
+from extract.atomic import RestorePoint
 from extract.config import LOG_DATASET, SOURCES, ExtractConfig
 from extract.contracts import (
     EXTRA_COLUMN,
@@ -48,6 +49,7 @@ from extract.contracts import (
 from extract.errors import (
     ConfigError,
     ExtractError,
+    LoadRefusedError,
     RunLockedError,
     SchemaDriftError,
     SourceFailure,
@@ -80,6 +82,8 @@ class DateReport:
     quarantined: int = 0
     quarantined_by_source: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # each source's own notes (what it skipped and why), kept in `extract_log.runs.notes`
+    notes_by_source: dict[str, list[str]] = field(default_factory=dict)
     # schema changes of columns nobody reads yet: loaded (values kept in `_extra`), reported
     changes: list[ColumnChange] = field(default_factory=list)
     failures: dict[str, ExtractError] = field(default_factory=dict)
@@ -323,15 +327,13 @@ def run_source_day(
         ctx.contracts.update(table_contracts(pipeline, source, spec.tables, ctx))
         step(f"{source}: extracting {window}")
         steps = report.steps_by_source.setdefault(source, {})
-        session = ctx.sessions.get(source)
-        http_before = session.http_seconds if session is not None else 0.0
+        http_before = ctx.http_seconds(source)
         clock = time.monotonic()
         pipeline.extract(
             spec.factory(ctx, window),
             loader_file_format=LOADER_FILE_FORMAT.get(ctx.config.target),
         )
-        session = ctx.sessions.get(source)
-        steps["http"] = (session.http_seconds if session is not None else 0.0) - http_before
+        steps["http"] = ctx.http_seconds(source) - http_before
         steps["validate"] = time.monotonic() - clock - steps["http"]
         _record_findings(ctx, source, report)
         quarantine_file = write_quarantine(ctx, ctx.issues)
@@ -354,7 +356,7 @@ def run_source_day(
         if load:
             step(f"{source}: loading into {spec.dataset}")
             clock = time.monotonic()
-            pipeline.load()
+            _load_all_or_nothing(ctx, pipeline, source, spec.dataset, spec.tables, window)
             steps["load"] = time.monotonic() - clock
         report.rows[source] = rows
     except BaseException as exc:
@@ -362,6 +364,76 @@ def run_source_day(
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
         raise translate(exc, source, ctx) from exc
+
+
+def _load_all_or_nothing(
+    ctx: RunContext,
+    pipeline: dlt.Pipeline,
+    source: str,
+    dataset: str,
+    tables: Sequence[TableDef],
+    window: Window,
+) -> None:
+    """`pipeline.load()`, undone whole if any table of it fails (extract/atomic.py): the tables
+    merged before the failing one do not stay."""
+    point = RestorePoint.take(ctx.warehouse, pipeline, dataset, tables)
+    try:
+        pipeline.load()
+    except BaseException as exc:
+        if point is None:
+            raise
+        try:
+            removed = point.restore()
+        except Exception as undo:
+            log.error(
+                "run=%s %s: the load failed and could not be rolled back (%s): rows of load(s) "
+                "%s may remain in %s; rerun the window to merge it whole",
+                ctx.run_id,
+                source,
+                ctx.redactor.text(str(undo)),
+                ", ".join(point.load_ids),
+                dataset,
+            )
+            removed = None
+        if removed is None:
+            raise  # the load's own failure, as dlt raised it
+        log.warning(
+            "run=%s %s %s: the load failed; rolled back the rows it had already merged: %s",
+            ctx.run_id,
+            source,
+            window,
+            json.dumps(removed, sort_keys=True),
+        )
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        raise _load_refused(exc, source, window, ctx) from exc
+    finally:
+        if point is not None:
+            point.drop()
+
+
+def _load_refused(exc: BaseException, source: str, window: Window, ctx: RunContext) -> Exception:
+    """A failed load in words a person can act on: which table, what the warehouse said."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ExtractError | DataValidationError):
+            return current  # translate() reports these as it always has
+        job = getattr(current, "job_id", None)
+        if isinstance(job, str):
+            cause = getattr(current, "client_exception", None)
+            text = str(cause) if cause is not None else str(getattr(current, "failed_message", ""))
+            lines = [line.strip() for line in text.splitlines() if line.strip()]
+            said = lines[0] if cause is not None and lines else (lines[-1] if lines else "?")
+            return LoadRefusedError(
+                f"{source}: the warehouse refused the load of table {job.split('.')[0]} "
+                f"({ctx.redactor.text(said)[:300]}); the tables this load had already merged "
+                f"were rolled back, so nothing of {source} {window} is loaded. Fix the table "
+                "(a constraint or a column type changed by hand?), then rerun the window"
+            )
+        current = current.__cause__ or current.__context__
+    return exc if isinstance(exc, Exception) else ExtractError(str(exc))
 
 
 def _abort_left_over(pipeline: dlt.Pipeline, source: str, ctx: RunContext) -> None:
@@ -384,6 +456,7 @@ def _record_findings(ctx: RunContext, source: str, report: DateReport) -> None:
     """Notes, quarantine counts and non-blocking schema changes: said on screen and logged."""
     issues = ctx.issues
     report.notes.extend(issues.notes)
+    report.notes_by_source.setdefault(source, []).extend(issues.notes)
     bad = sum(1 for q in issues.quarantined if q.source == source)
     report.quarantined_by_source[source] = bad
     report.quarantined += bad
@@ -448,6 +521,7 @@ def _run_rows(ctx: RunContext, report: RunReport) -> list[dict[str, Any]]:
                     "now": ctx.now,
                     "rows": json.dumps(d.rows.get(source, {}), sort_keys=True),
                     "quarantined": d.quarantined_by_source.get(source, 0),
+                    "notes": ctx.redactor.text("\n".join(d.notes_by_source.get(source, [])))[:4000],
                     "seconds": d.seconds_by_source[source],
                     "steps": json.dumps(
                         {k: round(v, 3) for k, v in d.steps_by_source.get(source, {}).items()}
@@ -468,6 +542,7 @@ def _run_rows(ctx: RunContext, report: RunReport) -> list[dict[str, Any]]:
                 "now": ctx.now,
                 "rows": "{}",
                 "quarantined": 0,
+                "notes": "",
                 "seconds": 0.0,
                 "steps": "{}",
                 "finished_at": finished,
@@ -546,7 +621,8 @@ def write_run_log(ctx: RunContext, report: RunReport) -> None:
                      columns={"day": {"data_type": "date"}, "error": {"data_type": "text"},
                               "last_day": {"data_type": "date"},
                               "source": {"data_type": "text"},
-                              "error_kind": {"data_type": "text"}}),
+                              "error_kind": {"data_type": "text"},
+                              "notes": {"data_type": "text"}}),
         dlt.resource(changes, name="schema_changes", write_disposition="append",
                      columns={"day": {"data_type": "date"}, "old_type": {"data_type": "text"},
                               "new_type": {"data_type": "text"},

@@ -67,6 +67,8 @@ class RunContext:
     warehouse: Any = None
     # how many Odds API calls the run log already holds (a backfill writes it after each chunk)
     calls_logged: int = 0
+    # set by a backfill: a source without history (injury reports) then treats past dates apart
+    backfill: bool = False
 
     @classmethod
     def create(
@@ -104,9 +106,16 @@ class RunContext:
         classify: Callable[[str], str],
         api_key: str | None = None,
         key_in: str = "none",
+        *,
+        api: str | None = None,
     ) -> ApiSession:
-        if source not in self.sessions:
-            self.sessions[source] = ApiSession(
+        """`source`'s session for one upstream API. `api` names that API when it is not the
+        source's own (injuries reads ESPN and balldontlie): its calls are then paced by that API's
+        limiter, shared with the API's own source, since the plan's limit is per API."""
+        api = api or source
+        key = source if api == source else f"{source}.{api}"
+        if key not in self.sessions:
+            self.sessions[key] = ApiSession(
                 source=source,
                 base_url=base_url,
                 classify=classify,
@@ -120,11 +129,18 @@ class RunContext:
                 # every API is paced to its plan; the Odds API also bills per call, so its
                 # credit rules ride on its session only. A replay asks no network: no pacing.
                 call_policy=Policies(
-                    None if self.replay is not None else Paced(self.limiter(source)),
+                    None if self.replay is not None else Paced(self.limiter(api)),
                     self.quota if source == "odds_api" else None,
                 ),
+                # the Odds API's calls run several at once (extract/fanout.py): one kept-alive
+                # connection each
+                pool_size=self.config.odds.concurrency if source == "odds_api" else 10,
             )
-        return self.sessions[source]
+        return self.sessions[key]
+
+    def http_seconds(self, source: str) -> float:
+        """Seconds `source`'s sessions (one per API it reads) had a call on the wire."""
+        return sum(s.http_seconds for s in self.sessions.values() if s.source == source)
 
     def limiter(self, source: str) -> RateLimiter:
         """One rate limiter per API for the whole run (shared by a backfill's threads)."""

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from extract import balldontlie, espn, odds_api
+from extract import balldontlie, espn, injuries, odds_api
 from extract.config import DATASETS
 from extract.contracts import TableDef
 
@@ -30,5 +30,6 @@ REGISTRY: dict[str, Source] = {
             balldontlie.TABLES,
         ),
         Source("espn", DATASETS["espn"], espn.espn_source, espn.TABLES),
+        Source("injuries", DATASETS["injuries"], injuries.injuries_source, injuries.TABLES),
     )
 }

@@ -52,6 +52,7 @@ def make_config(root: Path, server: Any, **changes: Any) -> Config:
         landing_dir=root / "landing",
         schemas_dir=schemas,
         now=server.now,
+        sandbox_url=server.url,  # a sandbox: its clock can be moved (injury report backfills)
         http=FAST_HTTP,
         odds=OddsSettings(),
         rates=UNPACED,
@@ -83,8 +84,9 @@ def table_names(path: Path) -> dict[str, list[str]]:
 def fingerprint(
     path: Path, datasets: tuple[str, ...] = tuple(DATASETS.values()), *, dlt_columns: bool = False
 ) -> dict:
-    """(rows, checksum) of every raw data table, over every column but dlt's load ids (or over
-    every column, `_dlt_load_id` and `_dlt_id` included, with `dlt_columns=True`)."""
+    """(rows, checksum) of every raw data table, over every column but dlt's load ids and the
+    warehouse's load times derived from them (or over every column, `_dlt_load_id`, `_dlt_id`
+    and `loaded_at` included, with `dlt_columns=True`)."""
     if not path.exists():
         return {}
     con = duckdb.connect(str(path), read_only=True)
@@ -104,7 +106,8 @@ def fingerprint(
                     "where table_schema = ? and table_name = ? order by column_name",
                     [schema, table],
                 ).fetchall()
-                if dlt_columns or not c.startswith("_dlt")
+                if dlt_columns
+                or not (c.startswith("_dlt") or c in ("loaded_at", "inputs_loaded_at"))
             ]
             rows = con.execute(
                 f"select {', '.join(f'{chr(34)}{c}{chr(34)}' for c in columns)} "
@@ -220,6 +223,7 @@ def cli_env(root: Path, server: Any) -> dict[str, str]:
         "NBA_PROPS_LANDING_DIR": str(config.landing_dir),
         "NBA_PROPS_SCHEMAS_DIR": str(config.schemas_dir),
         "NBA_PROPS_NOW": server.now.isoformat(),
+        "NBA_PROPS_SANDBOX_URL": server.url,
         "NBA_PROPS_HTTP_READ_TIMEOUT": "2",
         "NBA_PROPS_HTTP_BACKOFF_BASE": "0.01",
         "NBA_PROPS_HTTP_BACKOFF_CAP": "0.05",

@@ -1,9 +1,11 @@
 """A tiny hostile upstream on loopback for tests: each request is answered by a Python function.
 
 `Answer` says what goes on the wire: status, headers and a body sent in pieces with pauses in
-between (a trickle), or with a Content-Length that lies. The sandbox imitates the real APIs; this
-imitates what no API should do, so that the session's bounds and the key masking can be tested
-on real sockets.
+between (a trickle), or with a Content-Length that lies; the status line and headers themselves
+can be trickled a byte at a time (`head_pause`). Every request is counted while it is being
+answered (`in_flight`, `most_in_flight`), so a test can see calls overlap. The sandbox imitates
+the real APIs; this imitates what no API should do, so that the session's bounds and the key
+masking can be tested on real sockets.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class Answer:
     pause: float = 0.0  # ...with this many seconds between two
     length: int | None = None  # Content-Length to announce (None: the body's own; -1: none,
     # the body ends when the connection closes)
+    head_pause: float = 0.0  # > 0: the status line and headers one byte at a time, this apart
 
 
 Handler = Callable[[Asked], Answer]
@@ -46,6 +49,9 @@ class Loopback:
     def __init__(self, handler: Handler) -> None:
         self.handler = handler
         self.asked: list[Asked] = []
+        self.in_flight = 0  # requests being answered right now
+        self.most_in_flight = 0  # the most ever answered at once
+        self._count = threading.Lock()
         self._stop = threading.Event()
         outer = self
 
@@ -65,8 +71,20 @@ class Loopback:
                 parts = urlsplit(self.path)
                 query = dict(parse_qsl(parts.query))
                 asked = Asked(parts.path, query, dict(self.headers), self.path)
-                outer.asked.append(asked)
-                answer = outer.handler(asked)
+                with outer._count:
+                    outer.asked.append(asked)
+                    outer.in_flight += 1
+                    outer.most_in_flight = max(outer.most_in_flight, outer.in_flight)
+                try:
+                    self._answer(outer.handler(asked))
+                finally:
+                    with outer._count:
+                        outer.in_flight -= 1
+
+            def _answer(self, answer: Answer) -> None:
+                if answer.head_pause:
+                    self._trickle_head(answer)
+                    return
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
@@ -85,6 +103,21 @@ class Loopback:
                             break
                 except OSError:  # the client hung up: what a cut looks like from here
                     self.close_connection = True
+
+            def _trickle_head(self, answer: Answer) -> None:
+                lines = [f"HTTP/1.1 {answer.status} OK"]
+                lines += [f"{k}: {v}" for k, v in answer.headers.items()]
+                lines += [f"Content-Length: {len(answer.body)}", "", ""]
+                self.close_connection = True
+                try:
+                    for byte in "\r\n".join(lines).encode():
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        if outer._stop.wait(answer.head_pause):
+                            return
+                    self.wfile.write(answer.body)
+                except OSError:  # the client hung up mid-head
+                    return
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True

@@ -1,5 +1,9 @@
 """Backfill: chunks of dates, one load per source per chunk, the same rows as date by date,
-resumable after an interruption at any moment, careful with a real Odds API's credits."""
+resumable after an interruption at any moment, careful with a real Odds API's credits.
+
+Injury reports are the exception by design: a date's daily run snapshots the report at its "now",
+a backfill replays (on the sandbox) each date's report at its pick time, so `raw_injuries` is
+compared on its own terms (tests/extract/test_injuries.py covers it further)."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ import pytest
 
 from extract.backfill import completed, estimate_odds_credits, run_backfill
 from extract.cli import season_start
-from extract.config import REPO_ROOT, OddsSettings
+from extract.config import REPO_ROOT, SOURCES, OddsSettings
 from extract.errors import ConfigError, QuotaBudgetError
 from extract.runner import run_extract
 from extract.runtime import RunContext
@@ -27,6 +31,18 @@ FIRST, LAST = date(2025, 11, 3), date(2025, 11, 6)
 CREDITS = 10_000_000  # the sandbox's credits are free; historical snapshots cost 70 each
 ODDS = OddsSettings(credit_budget=CREDITS)
 NOW = datetime(2025, 11, 7, 17, 0, tzinfo=UTC)  # every date of the range is in the past
+# noon in New York (EST) on each date of the range: the snapshots a sandbox backfill replays
+PICKS = [datetime(2025, 11, d, 17, 0, tzinfo=UTC) for d in range(3, 7)]
+
+
+def with_history(prints: dict) -> dict:
+    """The tables whose rows depend on the dates only (every raw table but injury reports)."""
+    return {k: v for k, v in prints.items() if not k.startswith("raw_injuries.")}
+
+
+def snapshots(path: Path) -> list[datetime]:
+    rows = query(path, "select distinct snapshot_at from raw_injuries.espn_injuries order by 1")
+    return [at for (at,) in rows]
 
 
 @pytest.fixture(scope="module")
@@ -47,29 +63,34 @@ def week(tmp_path_factory: pytest.TempPathFactory, sandbox_server: Any) -> dict:
     return {
         "daily": fingerprint(daily.duckdb_path),
         "chunked": fingerprint(chunked.duckdb_path),
+        "daily_snapshots": snapshots(daily.duckdb_path),
         "config": chunked,
         "report": report,
     }
 
 
 def test_a_backfill_loads_the_same_rows_as_date_by_date(week: dict) -> None:
-    assert week["chunked"] == week["daily"]
+    assert with_history(week["chunked"]) == with_history(week["daily"])
     assert all(rows > 0 for rows, _ in week["chunked"].values())
+    # injury reports: each daily run read the report at its now; the backfill replayed each
+    # date's report as read at its pick time
+    assert week["daily_snapshots"] == [NOW]
+    assert snapshots(week["config"].duckdb_path) == PICKS
 
 
 def test_one_load_per_source_per_chunk_and_the_chunks_are_logged(week: dict) -> None:
     config, report = week["config"], week["report"]
     assert [d.window for d in report.dates] == chunks(FIRST, LAST, 3)
     state = warehouse_state(config.duckdb_path)
-    loads = [state[f"raw_{s}._dlt_loads"] for s in ("odds_api", "balldontlie", "espn")]
-    assert loads == [2, 2, 2]  # two chunks, not four dates
+    loads = [state[f"raw_{s}._dlt_loads"] for s in SOURCES]
+    assert loads == [2, 2, 2, 2]  # two chunks, not four dates
     logged = query(
         config.duckdb_path,
         "select day, last_day, source, status from extract_log.runs order by day, source",
     )
-    assert logged == [
-        (FIRST, date(2025, 11, 5), s, "ok") for s in ("balldontlie", "espn", "odds_api")
-    ] + [(LAST, LAST, s, "ok") for s in ("balldontlie", "espn", "odds_api")]
+    assert logged == [(FIRST, date(2025, 11, 5), s, "ok") for s in sorted(SOURCES)] + [
+        (LAST, LAST, s, "ok") for s in sorted(SOURCES)
+    ]
 
 
 class Interrupt(KeyboardInterrupt):
@@ -79,7 +100,7 @@ class Interrupt(KeyboardInterrupt):
 @pytest.mark.parametrize(
     ("moment", "complete"),
     [
-        ("odds_api: extracting 2025-11-06", 3),  # between chunks: the first chunk is complete
+        ("odds_api: extracting 2025-11-06", 4),  # between chunks: the first chunk is complete
         ("espn: extracting 2025-11-03..2025-11-05", 0),  # inside a chunk, two sources loaded
         ("balldontlie: loading into raw_balldontlie", 0),  # extracted and normalized, not loaded
     ],
@@ -88,7 +109,8 @@ def test_an_interrupted_backfill_rerun_ends_with_the_same_tables(
     tmp_path: Path, sandbox: Any, week: dict, moment: str, complete: int
 ) -> None:
     """The interrupted chunk is redone whole (its sources loaded before the interruption merge
-    the same rows again); the chunks logged as complete are skipped."""
+    the same rows again); the chunks logged as complete are skipped. The tables end as an
+    uninterrupted backfill's (the same as date by date but for the injury snapshots, above)."""
     sandbox.set_now(NOW)
     sandbox.ledger.reset(CREDITS)
     config = make_config(tmp_path, sandbox, now=NOW, odds=ODDS)
@@ -100,16 +122,16 @@ def test_an_interrupted_backfill_rerun_ends_with_the_same_tables(
     with pytest.raises(Interrupt):
         run_backfill(config, FIRST, LAST, chunk_days=3, step=kill)
     resumed = run_backfill(config, FIRST, LAST, chunk_days=3)
-    assert fingerprint(config.duckdb_path) == week["daily"]
+    assert fingerprint(config.duckdb_path) == week["chunked"]
     assert len(resumed.skipped) == complete  # what was complete was not fetched again
     ctx = RunContext.create(config)
     assert len(completed(ctx, ("odds_api", "balldontlie", "espn"))) == 6
     again = run_backfill(config, FIRST, LAST, chunk_days=3)
-    assert len(again.skipped) == 6
+    assert len(again.skipped) == 8
     assert again.http_calls == 0  # everything complete: nothing asked of the APIs
     forced = run_backfill(config, FIRST, LAST, chunk_days=3, force=True)
     assert forced.skipped == []
-    assert fingerprint(config.duckdb_path) == week["daily"]  # redone, nothing doubled
+    assert fingerprint(config.duckdb_path) == week["chunked"]  # redone, nothing doubled
 
 
 def test_a_real_odds_api_backfill_past_the_budget_is_refused_before_any_call(
@@ -170,7 +192,7 @@ def test_a_sigkilled_backfill_rerun_ends_with_the_same_tables(
     again = subprocess.run(command, env=env, cwd=REPO_ROOT, capture_output=True, text=True,
                            timeout=300, check=False)  # fmt: skip
     assert again.returncode == 0, again.stderr[-2000:]
-    assert fingerprint(tmp_path / "warehouse" / "raw.duckdb") == week["daily"]
+    assert fingerprint(tmp_path / "warehouse" / "raw.duckdb") == week["chunked"]
 
 
 def test_the_command_line_states_credits_then_backfills(invoke: Any, sandbox: Any) -> None:

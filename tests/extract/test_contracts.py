@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from extract import balldontlie, espn, odds_api
+from extract import balldontlie, espn, injuries, odds_api
 from extract.config import REPO_ROOT, SOURCES
 from extract.contracts import (
+    MAX_EXTRA,
     Check,
     ColumnSpec,
     Discovery,
@@ -101,6 +102,26 @@ def test_an_unread_column_that_changes_type_moves_to_extra(issues: Issues) -> No
     [change] = issues.evolutions()
     assert (change.column, change.old_type, change.new_type) == ("price", "double", "text")
     assert "frozen double, received text" in change.describe()
+
+
+def test_what_goes_to_extra_is_bounded_like_any_text(issues: Issues) -> None:
+    """An unread field (new, or retyped) is kept in `_extra`, but 10 MB of it is an upstream bug,
+    and a lone surrogate cannot be written: the record is quarantined naming the field(s)."""
+    assert admit(issues, good(blob="x" * 10 * 2**20)) == []
+    assert admit(issues, good(id=2, price="x" * MAX_EXTRA)) == []  # a retyped unread column
+    assert admit(issues, good(id=3, odd=["fine", "\udc80"])) == []
+    huge, retyped, surrogate = (q.reason for q in issues.quarantined)
+    assert huge.startswith("`_extra` (unread field(s) blob) is 10,485,772 characters as JSON")
+    assert f"(more than {MAX_EXTRA:,})" in huge
+    assert retyped.startswith("`_extra` (unread field(s) price) is 100,013 characters")
+    assert surrogate == "`_extra` (unread field(s) odd) holds a lone surrogate (not valid text)"
+    # at the bound, and with text a contracted column would refuse, an unread field still loads
+    fits = "x" * (MAX_EXTRA - len('{"blob": ""}'))
+    [row] = admit(issues, good(id=4, blob=fits))
+    assert row["_extra"] == {"blob": fits}
+    [row] = admit(issues, good(id=5, note2="tab\tand\x00nul"))
+    assert row["_extra"] == {"note2": "tab\tand\x00nul"}
+    assert len(issues.quarantined) == 3
 
 
 def test_a_contracted_column_that_changes_type_is_drift(issues: Issues) -> None:
@@ -264,7 +285,7 @@ def test_rules_and_helpers() -> None:
             parse_date(garbage)
 
 
-MODULES = {"odds_api": odds_api, "balldontlie": balldontlie, "espn": espn}
+MODULES = {"odds_api": odds_api, "balldontlie": balldontlie, "espn": espn, "injuries": injuries}
 
 
 @pytest.mark.parametrize("source", SOURCES)

@@ -142,9 +142,10 @@ def test_bad_records_are_quarantined_and_the_threshold_decides(
 
 
 def test_export_schemas_reproduces_the_reviewed_files(tmp_path: Path, sandbox: Any) -> None:
-    config = make_config(tmp_path, sandbox)
+    # a paid balldontlie plan: on the free one its injuries endpoint is never asked (nor exported)
+    config = make_config(tmp_path, sandbox, balldontlie_plan="all-star")
     changes = export_schemas(config, TODAY, write=False)
-    assert [c.source for c in changes] == ["odds_api", "balldontlie", "espn"]
+    assert [c.source for c in changes] == ["odds_api", "balldontlie", "espn", "injuries"]
     assert all(c.diff == "" for c in changes), [c.diff for c in changes]
 
 
@@ -162,7 +163,9 @@ def test_drill_a_retyped_contracted_espn_column_fails_espn_alone_until_accepted(
     assert (failed.source, failed.day) == ("espn", TODAY)
     assert failure.value.exit_code == SchemaDriftError.exit_code
     assert "column `starter` changed type: frozen bool, received text" in str(failure.value)
-    assert "Loaded: odds_api 2026-01-15, balldontlie 2026-01-15." in str(failure.value)
+    assert "Loaded: odds_api 2026-01-15, balldontlie 2026-01-15, injuries 2026-01-15." in str(
+        failure.value
+    )
     state = warehouse_state(config.duckdb_path)
     assert "raw_espn.player_box_scores" not in state
     assert state["raw_odds_api._dlt_loads"] == state["raw_balldontlie._dlt_loads"] == 1
@@ -170,7 +173,7 @@ def test_drill_a_retyped_contracted_espn_column_fails_espn_alone_until_accepted(
     report = run(config, sources=("espn",))  # `starter` still arrives as text, now accepted
     assert report.status == "ok"
     after = warehouse_state(config.duckdb_path)
-    assert {k: v for k, v in after.items() if "espn" not in k} == state
+    assert {k: v for k, v in after.items() if not k.startswith("raw_espn.")} == state
     starters = query(
         config.duckdb_path, "select count(*) from raw_espn.player_box_scores where starter"
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from extract.capture import ReplayStore, ResponseRecorder
-from extract.config import HttpSettings
+from extract.config import ExtractConfig, HttpSettings
 from extract.errors import CallDeadlineError, ConfigError, ResponseTooLargeError
 from extract.http import ApiSession, Bounds, classify_by_suffix
 from extract.redact import Redactor
@@ -73,6 +73,33 @@ def test_a_trickling_body_is_cut_at_the_calls_deadline(tmp_path: Path) -> None:
     assert 0 < len(envelope["body"]) < len(BODY)
 
 
+def test_headers_trickled_a_byte_at_a_time_end_at_the_calls_deadline(tmp_path: Path) -> None:
+    """The status line and headers one byte every 0.2 s (about 55 s for this head, each gap
+    well within the 1 s read timeout): http.client reads them inside `send`, before any body
+    check could run; the call's deadline hangs up on it while the head is still arriving."""
+    padding = {"Content-Type": "application/json", "X-Padding": "p" * 200}
+    trickle = Answer(body=b"{}", headers=padding, head_pause=0.2)
+    with Loopback(lambda _a: trickle) as server:
+        api = session(tmp_path, server.url, Bounds(call_deadline=2.0))
+        started = time.monotonic()
+        with pytest.raises(CallDeadlineError) as cut:
+            api.get(server.url + "/v4/sports/x/odds", params={"markets": "h2h"})
+        took = time.monotonic() - started
+        assert len(server.asked) == 1  # hung up at the deadline: no attempt after it
+    assert 2.0 <= took < 2.0 + 0.5  # the deadline itself, not a read timeout past it
+    message = str(cut.value)
+    assert message.startswith(
+        "odds_api odds.odds: attempt 1 still unanswered at the deadline (0 bytes received)"
+    )
+    assert "bound: 2 s per call, attempts, waits and bodies included" in message
+    assert "apiKey=***" in message
+    assert KEY not in message
+    assert cut.value.exit_code == 4
+    # the session is still good for the next call (the hung-up connection was dropped)
+    with Loopback(lambda _a: Answer(body=b'{"ok": true}')) as server:
+        assert api.get(server.url + "/v4/sports/x/odds").json() == {"ok": True}
+
+
 def test_a_body_past_the_byte_cap_is_cut_without_a_retry(tmp_path: Path) -> None:
     bounds = Bounds(max_response_bytes=10_000)
     # a Content-Length over the cap is refused before the body is read; without one, as it comes
@@ -121,13 +148,22 @@ def test_a_cut_replays_as_the_same_failure(tmp_path: Path) -> None:
         replay.get("http://127.0.0.1:9/v4/sports/x/odds")
 
 
-def test_bounds_from_the_environment() -> None:
-    assert Bounds.from_env({}) == Bounds()
+def test_bounds_come_from_the_settings_read_from_the_environment() -> None:
+    assert Bounds.from_settings(HttpSettings()) == Bounds()
     assert Bounds().deadline(SETTINGS) == 2.0 + 2 * 2.0
-    read = Bounds.from_env(
-        {"NBA_PROPS_HTTP_MAX_RESPONSE_MB": "0.5", "NBA_PROPS_HTTP_CALL_DEADLINE": "30"}
-    )
-    assert read == Bounds(max_response_bytes=2**19, call_deadline=30.0)
-    for bad in ({"NBA_PROPS_HTTP_CALL_DEADLINE": "soon"}, {"NBA_PROPS_HTTP_MAX_RESPONSE_MB": "0"}):
-        with pytest.raises(ConfigError):
-            Bounds.from_env(bad)
+    env = {"NBA_PROPS_HTTP_MAX_RESPONSE_MB": "0.5", "NBA_PROPS_HTTP_CALL_DEADLINE": "30"}
+    read = ExtractConfig.from_env(env).http
+    assert (read.max_response_mb, read.call_deadline) == (0.5, 30.0)
+    assert Bounds.from_settings(read) == Bounds(max_response_bytes=2**19, call_deadline=30.0)
+    assert ExtractConfig.from_env({"NBA_PROPS_HTTP_CALL_DEADLINE": ""}).http.call_deadline is None
+    for bad in (
+        {"NBA_PROPS_HTTP_CALL_DEADLINE": "soon"},
+        {"NBA_PROPS_HTTP_CALL_DEADLINE": "0"},
+        {"NBA_PROPS_HTTP_CALL_DEADLINE": "nan"},
+        {"NBA_PROPS_HTTP_CALL_DEADLINE": "86400"},
+        {"NBA_PROPS_HTTP_MAX_RESPONSE_MB": "0"},
+        {"NBA_PROPS_HTTP_MAX_RESPONSE_MB": "-1"},
+        {"NBA_PROPS_HTTP_MAX_RESPONSE_MB": "1e6"},
+    ):
+        with pytest.raises(ConfigError, match=next(iter(bad))):
+            ExtractConfig.from_env(bad)

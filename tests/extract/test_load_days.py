@@ -32,6 +32,8 @@ RAW_TABLES = {
     "raw_odds_api": ["events", "game_lines", "player_props"],
     "raw_balldontlie": ["games", "players", "stats"],
     "raw_espn": ["competitors", "events", "player_box_scores"],
+    # balldontlie's injuries are a paid endpoint: the default (free) plan never asks for them
+    "raw_injuries": ["espn_injuries"],
 }
 
 
@@ -56,7 +58,7 @@ def test_a_normal_day_loads_every_raw_table(loaded_three_times: Any, sandbox_lea
     assert reports[0].odds_credits_spent == 4 * len(today_games) + 3
 
 
-RAW_SOURCES = ("odds_api", "balldontlie", "espn")
+RAW_SOURCES = ("odds_api", "balldontlie", "espn", "injuries")
 
 
 def test_running_a_day_three_times_changes_nothing(loaded_three_times: Any) -> None:
@@ -67,7 +69,7 @@ def test_running_a_day_three_times_changes_nothing(loaded_three_times: Any) -> N
     assert prints[0] == prints[1] == prints[2]
     assert set(prints[0]) == {f"{d}.{t}" for d, ts in RAW_TABLES.items() for t in ts}
     state = warehouse_state(config.duckdb_path)
-    assert [state[f"{d}._dlt_loads"] for d in RAW_TABLES] == [3, 3, 3]
+    assert [state[f"{d}._dlt_loads"] for d in RAW_TABLES] == [3, 3, 3, 3]
     assert len({r.run_id for r in reports}) == 3
     runs = query(config.duckdb_path, f"select run_id, source, status from {LOG_DATASET}.runs")
     assert sorted(runs) == sorted((r.run_id, s, "ok") for r in reports for s in RAW_SOURCES)
@@ -119,7 +121,9 @@ def test_loaded_values_are_typed_and_in_utc(loaded_three_times: Any, sandbox_lea
             [report.run_id],
         )
         assert len(per_run) == len(calls) // len(reports)
-        assert per_run[-1][0] == report.odds_credits_remaining
+        # the Odds API's calls run several at once, so answers are recorded (seq) in the order
+        # they came back, not the order the API counted them: the run keeps the latest balance
+        assert min(r[0] for r in per_run) == report.odds_credits_remaining
         assert sum(last for _, last in per_run) == report.odds_credits_spent
 
 
@@ -219,6 +223,9 @@ def test_an_empty_day_loads_nothing_and_succeeds(tmp_path: Path, sandbox: Any) -
     assert report.status == "ok"
     assert report.dates[0].quarantined == 0
     prints = fingerprint(config.duckdb_path)
+    # a day without games still has an injury report (the All-Star break's is not empty)
+    injuries = prints.pop("raw_injuries.espn_injuries")
+    assert injuries[0] > 0
     assert all(rows == 0 for rows, _ in prints.values())
     assert report.odds_credits_spent == 0
 
