@@ -77,7 +77,7 @@ format: $(STAMP) ## Rewrite Python and SQL in the house style
 	$(BIN)/sqlfluff fix dbt_project tests/data_tests analyses
 
 .PHONY: test
-test: lint ## Lint, then pytest with coverage (includes a dbt build on the test target)
+test: $(STAMP_BQ) lint ## Lint, then pytest with coverage (a dbt build, and the offline BigQuery compile check)
 	@mkdir -p warehouse
 	$(BIN)/pytest --cov --cov-report=term
 

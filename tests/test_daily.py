@@ -14,7 +14,7 @@ import pytest
 from tests.extract.conftest import fingerprint
 
 REPO = Path(__file__).resolve().parents[1]
-DATASETS = ("raw_odds_api", "raw_balldontlie", "raw_espn", "analytics")
+DATASETS = ("raw_odds_api", "raw_balldontlie", "raw_espn", "raw_injuries", "analytics", "features")
 
 
 def _daily(tmp: Path) -> subprocess.CompletedProcess[str]:

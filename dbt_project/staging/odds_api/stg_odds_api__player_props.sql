@@ -1,0 +1,86 @@
+-- One row per player prop outcome (over or under) per bookmaker per snapshot, priced in decimal odds.
+with
+
+source as (
+
+    select * from {{ source('raw_odds_api', 'player_props') }}
+
+),
+
+-- one import per side rather than one shared CTE: DuckDB materializes a CTE read twice, and a
+-- materialized CTE stops it pruning unused columns, so every query of this view would pay for all
+-- of them
+home_codes as (
+
+    select * from {{ ref('team_codes') }}
+
+),
+
+away_codes as (
+
+    select * from {{ ref('team_codes') }}
+
+),
+
+-- no deduplication: extract/ merges this table insert-only on exactly this grain, so the raw
+-- cannot repeat a row (the grain test below would say so if it ever did)
+renamed as (
+
+    select
+        event__id as odds_event_id,
+        {{ as_utc('event__commence_time') }} as commence_at,
+        {{ league_date(as_utc('event__commence_time')) }} as game_date,
+        event__home_team as home_team_name,
+        event__away_team as away_team_name,
+        bookmaker__key as bookmaker_key,
+        bookmaker__title as bookmaker_title,
+        -- player_points -> points, player_threes -> threes
+        {{ regex_replace('market__key', '^player_', '') }} as market,
+        market__key as market_key,
+        outcome__description as player_name,
+        {{ name_key('outcome__description') }} as player_name_key,
+        lower(outcome__name) as side,
+        -- both arrive typed double (the source contract); extract/ always asks for oddsFormat=decimal
+        outcome__point as line,  -- noqa: RF04
+        outcome__price as decimal_odds,
+        {{ as_utc('snapshot_at') }} as snapshot_at,
+        snapshot_kind,
+        coalesce(is_in_game, false) as is_in_game,
+        {{ as_utc('coalesce(market__last_update, bookmaker__last_update)') }} as book_updated_at,
+        {{ epoch_seconds_to_timestamp('_dlt_load_id') }} as loaded_at
+    from source
+
+),
+
+final as (
+
+    select
+        renamed.odds_event_id,
+        renamed.commence_at,
+        renamed.game_date,
+        home_codes.team_key as home_team_key,
+        away_codes.team_key as away_team_key,
+        renamed.bookmaker_key,
+        renamed.bookmaker_title,
+        renamed.market,
+        renamed.market_key,
+        renamed.player_name,
+        renamed.player_name_key,
+        renamed.side,
+        renamed.line,
+        renamed.decimal_odds,
+        {{ safe_divide('1', 'renamed.decimal_odds') }} as implied_probability,
+        renamed.snapshot_at,
+        renamed.snapshot_kind,
+        renamed.is_in_game,
+        -- a snapshot taken at or after tip-off prices the game in play
+        not renamed.is_in_game and renamed.snapshot_at < renamed.commence_at as is_pre_game,
+        renamed.book_updated_at,
+        renamed.loaded_at
+    from renamed
+    left outer join home_codes on renamed.home_team_name = home_codes.odds_api_name
+    left outer join away_codes on renamed.away_team_name = away_codes.odds_api_name
+
+)
+
+select * from final
