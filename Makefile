@@ -76,16 +76,19 @@ format: $(STAMP) ## Rewrite Python and SQL in the house style
 	$(BIN)/ruff format .
 	$(BIN)/sqlfluff fix dbt_project tests/data_tests analyses
 
+# pytest workers: one per core here (tests/conftest.py keeps each file, and the dbt warehouse, on one).
+TEST_WORKERS ?= 2
+
 .PHONY: test
 test: $(STAMP_BQ) lint ## Lint, then pytest with coverage (a dbt build, and the offline BigQuery compile check)
 	@mkdir -p warehouse
-	$(BIN)/pytest --cov --cov-report=term
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --cov --cov-report=term
 
 .PHONY: test-fast
 test-fast: $(STAMP) ## The edit loop: ruff, then pytest without the end-to-end runs (marker `slow`)
 	$(BIN)/ruff check .
 	@mkdir -p warehouse
-	$(BIN)/pytest -m "not slow" -q
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not slow" -q
 
 # --- the warehouse ---------------------------------------------------------------------------------
 

@@ -1,4 +1,3 @@
--- noqa: disable=RF04
 -- (source, comment and the like are the house column names)
 -- One row per (source, the source's id or name) -> one player_id (balldontlie's id), with how it
 -- was matched: balldontlie's own ids by id; ESPN ids and Odds API names by the appearances

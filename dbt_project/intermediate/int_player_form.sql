@@ -1,4 +1,3 @@
--- noqa: disable=ST06
 -- (the windows follow the keys in the order the macro loop writes them)
 -- A player's form after each game he played: rolling means over his last 5, 10 and 20 games,
 -- the spread over 10, and season to date, counting this game. The feature store reads the row of
@@ -31,9 +30,9 @@ played as (
         field_goals_attempted,
         threes_attempted,
         free_throws_attempted,
+        loaded_at,
         -- shots and turnovers he used: a box-score usage proxy
-        field_goals_attempted + 0.44 * free_throws_attempted + turnovers as usage_proxy,
-        loaded_at
+        field_goals_attempted + 0.44 * free_throws_attempted + turnovers as usage_proxy
     from player_games
     where not did_not_play
 

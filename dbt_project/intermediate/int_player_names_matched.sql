@@ -1,4 +1,3 @@
--- noqa: disable=RF04
 -- (source, comment and the like are the house column names)
 -- Every appearance of a player under another source's id or name, matched to a balldontlie player
 -- of the same game (and team, where the source says it), set-based: exact name key first, then

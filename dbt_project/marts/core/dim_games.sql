@@ -1,4 +1,3 @@
--- noqa: disable=RF02
 -- (the final step reads one reconciled row set; its columns are unambiguous)
 -- One row per game, reconciled across the three sources on (game_date, home team, away team):
 -- each source's id, the UTC tip-off, the score and status, and a flag where sources disagree.
@@ -185,37 +184,44 @@ final as (
             joined.home_team_key
         ) as game_id,
         joined.game_date,
-        season,
+        joined.season,
         joined.home_team_key,
         joined.away_team_key,
-        coalesce(bdl_tipoff_at, espn_tipoff_at, odds_tipoff_at) as tipoff_at,
-        bdl_game_id,
-        espn_event_id,
-        odds_event_id,
-        coalesce(bdl_is_final, espn_is_final, false) as is_final,
+        coalesce(joined.bdl_tipoff_at, joined.espn_tipoff_at, joined.odds_tipoff_at) as tipoff_at,
+        joined.bdl_game_id,
+        joined.espn_event_id,
+        joined.odds_event_id,
+        coalesce(joined.bdl_is_final, joined.espn_is_final, false) as is_final,
         case
-            when coalesce(bdl_is_final, espn_is_final, false) then coalesce(bdl_home_score, espn_home_score)
-        end
-            as home_score,
+            when coalesce(joined.bdl_is_final, joined.espn_is_final, false)
+                then coalesce(joined.bdl_home_score, joined.espn_home_score)
+        end as home_score,
         case
-            when coalesce(bdl_is_final, espn_is_final, false) then coalesce(bdl_away_score, espn_away_score)
-        end
-            as away_score,
-        is_postseason,
-        (case when bdl_game_id is not null then 1 else 0 end)
-        + (case when espn_event_id is not null then 1 else 0 end)
-        + (case when odds_event_id is not null then 1 else 0 end) as n_sources,
+            when coalesce(joined.bdl_is_final, joined.espn_is_final, false)
+                then coalesce(joined.bdl_away_score, joined.espn_away_score)
+        end as away_score,
+        joined.is_postseason,
+        (case when joined.bdl_game_id is not null then 1 else 0 end)
+        + (case when joined.espn_event_id is not null then 1 else 0 end)
+        + (case when joined.odds_event_id is not null then 1 else 0 end) as n_sources,
         coalesce(
-            bdl_is_final and espn_is_final
-            and (bdl_home_score != espn_home_score or bdl_away_score != espn_away_score),
+            joined.bdl_is_final and joined.espn_is_final
+            and (
+                joined.bdl_home_score != joined.espn_home_score
+                or joined.bdl_away_score != joined.espn_away_score
+            ),
             false
         ) as has_score_conflict,
-        coalesce(bdl_is_final != espn_is_final, false) as has_status_conflict,
+        coalesce(joined.bdl_is_final != joined.espn_is_final, false) as has_status_conflict,
         -- a source dating the game on another day (balldontlie's own date, or tip-offs hours apart)
         near_duplicates.game_date is not null
-        or coalesce(bdl_game_date != joined.game_date, false)
-        or coalesce(abs({{ seconds_between('bdl_tipoff_at', 'espn_tipoff_at') }}) > 3 * 3600, false)
-        or coalesce(abs({{ seconds_between('bdl_tipoff_at', 'odds_tipoff_at') }}) > 3 * 3600, false)
+        or coalesce(joined.bdl_game_date != joined.game_date, false)
+        or coalesce(
+            abs({{ seconds_between('joined.bdl_tipoff_at', 'joined.espn_tipoff_at') }}) > 3 * 3600, false
+        )
+        or coalesce(
+            abs({{ seconds_between('joined.bdl_tipoff_at', 'joined.odds_tipoff_at') }}) > 3 * 3600, false
+        )
             as has_date_conflict
     from joined
     left outer join near_duplicates

@@ -29,7 +29,7 @@ team_totals as (
         sum(rebounds) as rebounds,
         sum(assists) as assists,
         sum(threes_made) as threes_made,
-        sum(minutes_played) as minutes_played,
+        round(sum(minutes_played), 6) as minutes_played,  -- doubles summed in no fixed order
         sum(field_goals_attempted) - sum(offensive_rebounds) + sum(turnovers)
         + 0.44 * sum(free_throws_attempted) as possessions
     from player_games

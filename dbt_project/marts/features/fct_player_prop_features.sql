@@ -1,4 +1,3 @@
--- noqa: disable=RF02,ST05,LT05
 -- (scalar watermark subqueries; one-table steps)
 {{
     config(
@@ -16,10 +15,25 @@
 -- it grows with history: a run recomputes the newest date it holds, every later date, and every
 -- date on or after the earliest game whose box score or lines arrived since the last run (a stat
 -- correction moves every feature computed from it).
-{% set markets = {'points': 'points', 'rebounds': 'rebounds', 'assists': 'assists', 'threes': 'threes_made'} %}
+{% set markets = {
+    'points': 'points',
+    'rebounds': 'rebounds',
+    'assists': 'assists',
+    'threes': 'threes_made',
+} %}
 {% set rotation_minutes = var('rotation_min_minutes', 12) %}
 
 with
+
+-- the four markets, one row each
+markets as (
+
+    {% for market in markets %}
+        select '{{ market }}' as market{% if not loop.last %}
+            union all{% endif %}
+    {% endfor %}
+
+),
 
 games as (
 
@@ -117,7 +131,7 @@ slate as (
         )
             as pick_at
     from games
-    where games.game_date >= (select rebuild_from from rebuild_window)
+    where games.game_date >= (select rebuild_window.rebuild_from from rebuild_window)
 
 ),
 
@@ -168,12 +182,7 @@ targets as (
         candidate_form.player_id,
         markets.market
     from candidate_form
-    cross join (
-        {% for market in markets %}
-            select '{{ market }}' as market{% if not loop.last %}
-                union all{% endif %}
-        {% endfor %}
-    ) as markets
+    cross join markets
     where candidate_form.minutes_played_avg_10 >= {{ rotation_minutes }}
 
 ),
@@ -265,7 +274,8 @@ teammates_out as (
         target_teams.player_id,
         target_teams.market,
         count(*) as teammates_out,
-        sum(coalesce(mate_form.minutes_played_avg_10, 0)) as teammates_out_minutes_avg_10
+        -- rounded: a sum of doubles in no fixed order differs in the last bits from run to run
+        round(sum(coalesce(mate_form.minutes_played_avg_10, 0)), 6) as teammates_out_minutes_avg_10
     from target_teams
     inner join status_at_pick
         on
@@ -380,7 +390,7 @@ final as (
             assembled.pick_snapshot_at is null
             or {{ seconds_between('pick_snapshot_at', 'features_as_of') }} <= 86400
         ) as is_fresh,
-        (select inputs_loaded_at from inputs) as inputs_loaded_at
+        (select inputs.inputs_loaded_at from inputs) as inputs_loaded_at
     from assembled
 
 )

@@ -39,7 +39,7 @@ joined as (
         markets.side,
         markets.outcome_team_key,
         markets.snapshot_at,
-        markets.line,  -- noqa: RF04
+        markets.line,
         markets.decimal_odds,
         markets.implied_probability,
         markets.loaded_at,
@@ -74,7 +74,7 @@ final as (
         side,
         outcome_team_key,
         snapshot_at,
-        line,  -- noqa: RF04
+        line,
         decimal_odds,
         implied_probability,
         has_both_sides,

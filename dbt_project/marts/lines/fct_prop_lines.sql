@@ -95,7 +95,7 @@ joined as (
         coalesce(games.home_team_key, sided.home_team_key) as home_team_key,
         coalesce(games.away_team_key, sided.away_team_key) as away_team_key,
         coalesce(games.tipoff_at, sided.commence_at) as tipoff_at,
-        coalesce(sided.over_line, sided.under_line) as line,  -- noqa: RF04
+        coalesce(sided.over_line, sided.under_line) as line,
         case
             when sided.has_both_sides then sided.over_implied_probability + sided.under_implied_probability
         end as overround,
@@ -129,7 +129,7 @@ final as (
         market,
         bookmaker_key,
         snapshot_at,
-        line,  -- noqa: RF04
+        line,
         over_decimal_odds,
         under_decimal_odds,
         over_implied_probability,

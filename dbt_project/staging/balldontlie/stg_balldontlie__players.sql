@@ -1,4 +1,3 @@
--- noqa: disable=RF04
 -- (source, comment and the like are the house column names)
 -- One row per balldontlie player (the all-time list): name, name key, current team.
 with

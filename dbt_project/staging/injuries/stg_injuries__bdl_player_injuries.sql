@@ -1,4 +1,3 @@
--- noqa: disable=RF04
 -- (source, comment and the like are the house column names)
 -- One row per player per balldontlie injury-report snapshot (paid plans only): status normalised,
 -- team mapped. balldontlie's return date is text without a year ("Jan 5"): kept as sent.
@@ -23,7 +22,7 @@ source as (
             cast(null as {{ dbt.type_string() }}) as return_date,
             cast(null as {{ dbt.type_string() }}) as description,
             cast(null as {{ dbt.type_string() }}) as _dlt_load_id
-        from (select 1 as one) as nothing
+        from (select 1 as one) as no_rows
         where false
     {% endif %}
 

@@ -1,4 +1,3 @@
--- noqa: disable=RF04
 -- (source, comment and the like are the house column names)
 -- One row per athlete per ESPN injury-report snapshot: status normalised, team mapped, reported and
 -- read times in UTC, his name key (an injured player may have no box score to match an id on).

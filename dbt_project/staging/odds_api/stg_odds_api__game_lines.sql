@@ -43,7 +43,7 @@ renamed as (
         market__key as market,
         outcome__name as outcome_name,
         -- both arrive typed double (the source contract); extract/ always asks for oddsFormat=decimal
-        outcome__point as line,  -- noqa: RF04
+        outcome__point as line,
         outcome__price as decimal_odds,
         {{ as_utc('snapshot_at') }} as snapshot_at,
         snapshot_kind,

@@ -41,7 +41,7 @@ renamed as (
         {{ name_key('outcome__description') }} as player_name_key,
         lower(outcome__name) as side,
         -- both arrive typed double (the source contract); extract/ always asks for oddsFormat=decimal
-        outcome__point as line,  -- noqa: RF04
+        outcome__point as line,
         outcome__price as decimal_odds,
         {{ as_utc('snapshot_at') }} as snapshot_at,
         snapshot_kind,
