@@ -28,6 +28,13 @@ REGISTRY: tuple[Benchmark, ...] = (
         timeout_s=900.0,
     ),
     Benchmark(
+        "dbt_warehouse",
+        "bench.benchmarks.dbt_warehouse:run",
+        "dbt: full build of the season so far, a day's incremental build, an empty day's build",
+        runs=1,
+        timeout_s=900.0,
+    ),
+    Benchmark(
         "sandbox_league",
         "bench.benchmarks.sandbox_league:run",
         "simulated season: cold build, cache load, generation, memory",

@@ -63,3 +63,27 @@ def test_docs_site_builds_as_one_offline_page(dbt_build: DbtBuild) -> None:
     # The catalog and manifest are inlined, so the page works with no server and no network.
     assert "dim_teams" in page
     assert "One row per NBA franchise" in page
+
+
+def test_every_analysis_runs_as_written_and_answers(dbt_build: DbtBuild) -> None:
+    """analyses/ holds questions an analyst asks: each compiles and returns rows on real weeks."""
+    analyses = [
+        node
+        for node in dbt_build.manifest["nodes"].values()
+        if node["resource_type"] == "analysis" and node["package_name"] == "nba_props"
+    ]
+    assert len(analyses) >= 3
+    run_dbt(
+        ["compile", "--select", "resource_type:analysis"],
+        warehouse=dbt_build.warehouse,
+        target_path=dbt_build.target_path,
+    )
+    compiled = dbt_build.target_path / "compiled" / "nba_props"
+    # read-write like dbt's own connection in this process: DuckDB refuses two configurations
+    with duckdb.connect(str(dbt_build.warehouse)) as con:
+        for node in analyses:
+            sql = (compiled / node["original_file_path"]).read_text()
+            result = con.sql(sql)
+            rows = result.fetchall()
+            assert rows, f"{node['name']} returned no rows"
+            assert all(column for column in result.columns), node["name"]
