@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 # Keys the on-disk cache together with a digest of the generator's source files and of the
 # numpy/pandas versions (their random streams and pickles), so an edited simulator or an upgraded
 # dependency never serves a stale season; bump it for any other change that alters the output.
-CODE_VERSION = "10"  # 10: issue 9: prices fitted on seeds 5-9 (dispersions, scorer calibration)
+CODE_VERSION = "11"  # 11: issue 9: books project players from their first game, open sharper
 _GENERATOR_MODULES = (
     "defaults.py",
     "league.py",

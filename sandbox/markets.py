@@ -6,8 +6,8 @@ A book's estimate at a snapshot is built from what was public then, as a real bo
   tip-off; until it lands the absentee is expected to play and his team-mates get their usual
   shares; when it lands his lines are pulled and his team-mates' lines jump);
 - the player's form from the box scores so far (season and last-ten per-minute rates shrunk
-  toward the league's), weighed less and less against the sharper market information that
-  arrives towards tip-off (the simulator's own expectation of the game);
+  toward his preseason projection), weighed less and less against the sharper market
+  information that arrives towards tip-off (the simulator's own expectation of the game);
 - a random walk (a Brownian bridge) from an opening error to a small closing error, so moves
   between news are noise that ends at the close, with no momentum;
 - a small error of each book's own, so closing lines mostly agree within half a point.
@@ -52,7 +52,8 @@ _COVERAGE = np.array(
     ]
 )
 MARKETS: tuple[str, ...] = ("player_points", "player_rebounds", "player_assists", "player_threes")
-_TRUTH_COL = ("exp_pts", "exp_reb", "exp_ast", "exp_fg3m")
+TRUTH_COLUMNS = ("exp_pts", "exp_reb", "exp_ast", "exp_fg3m")
+_TRUTH_COL = TRUTH_COLUMNS
 _BOX_COL = ("pts", "reb", "ast", "fg3m")
 # Variance over mean of each market's count distribution, fitted as a book fits it from past
 # seasons: by the likelihood of the over/under outcomes at posted closing lines (seeds 5-9, none of
@@ -61,14 +62,15 @@ _BOX_COL = ("pts", "reb", "ast", "fg3m")
 # and the rebound, assist and three counts are tighter near their medians than their tails say
 # (threes priced at the measured 1.15 gave always-over -2% and always-under -8%).
 DISPERSION = np.array([1.9, 1.07, 1.04, 1.02])
-_OPEN_ERR, _CLOSE_ERR = 0.22, 0.04  # consensus error, as a share of the outcome's sd
+_OPEN_ERR, _CLOSE_ERR = 0.15, 0.04  # consensus error, as a share of the outcome's sd
 _BRIDGE = 0.12  # sd of the random walk between open and close, same unit
 _BOOK_ERR = 0.015  # each book's own error, same unit
 # Weight of the public form estimate against the sharp one, at the open and at the close.
-_PUBLIC_OPEN, _PUBLIC_CLOSE = 0.45, 0.05
-_PRIOR_MINUTES = 400.0  # shrinkage of a season's per-minute rate toward the league's
-# Last season's league rates per minute (points, rebounds, assists, threes): the prior a book
-# holds before this season starts. This season's own average would be the future.
+_PUBLIC_OPEN, _PUBLIC_CLOSE = 0.4, 0.05
+_PRIOR_MINUTES = 400.0  # shrinkage of a season's per-minute rate toward the projection
+_PROJECTION_SD = 0.08  # a preseason projection's error (log scale)
+# Last season's league rates per minute (points, rebounds, assists, threes): the projection of a
+# player the books know nothing about.
 _LEAGUE_RATE = np.array([0.47, 0.18, 0.1, 0.053])
 _RECENT_GAMES, _RECENT_WEIGHT, _RECENT_PRIOR = 10, 0.3, 150.0
 # The books' calibration of the sharp points expectation, fitted on the same past seasons: actual
@@ -112,22 +114,57 @@ def _cdf_table(dispersion: float) -> np.ndarray:
     return np.minimum(np.cumsum(pmf, axis=1), 1.0)
 
 
+@functools.cache
+def _line_table(dispersion: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per grid mean: the distribution's median, the x.5 line nearest it, and P(over) there.
+
+    Looked up per quote instead of computed per quote: a season has millions of quotes and
+    only a few thousand distinct grid means.
+    """
+    table = _cdf_table(dispersion)
+    rows = np.arange(len(table))
+    median = np.argmax(table >= 0.5, axis=1)
+    # Over at median - 0.5 wins with P(X >= median), at median + 0.5 with P(X > median).
+    over_low = 1 - np.where(median > 0, table[rows, np.maximum(median - 1, 0)], 0.0)
+    over_high = 1 - table[rows, median]
+    low = (np.abs(over_low - 0.5) < np.abs(over_high - 0.5)) & (median > 0)
+    point = np.where(low, median - 0.5, median + 0.5)
+    return median.astype(float), point, np.where(low, over_low, over_high)
+
+
+def _grid_index(mean: np.ndarray) -> np.ndarray:
+    """Row of the tables for each mean (nearest grid point, clipped to the grid)."""
+    top = len(_cdf_table(float(DISPERSION[0]))) - 1
+    return np.clip(np.rint(mean / _GRID_STEP).astype(int), 0, top)
+
+
+def sharp_mean(exp: np.ndarray, market: np.ndarray) -> np.ndarray:
+    """The simulator's expectation as the books calibrate it (points: the scorer slope)."""
+    exp = np.asarray(exp, dtype=float)
+    return exp + (np.asarray(market) == 0) * _SCORER_SLOPE * (exp - _SCORER_PIVOT)
+
+
+def median_of(mean: np.ndarray, market: np.ndarray) -> np.ndarray:
+    """The median (an integer) of each market's count distribution around `mean`."""
+    mean = np.asarray(mean, dtype=float)
+    market = np.asarray(market)
+    out = np.zeros(len(mean))
+    for m in range(len(MARKETS)):
+        rows = np.flatnonzero(market == m)
+        out[rows] = _line_table(float(DISPERSION[m]))[0][_grid_index(mean[rows])]
+    return out
+
+
 def line_and_over(est: np.ndarray, market: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The x.5 line nearest the median of each estimate's distribution, and P(over) at it."""
     point = np.zeros(len(est))
     p_over = np.zeros(len(est))
     for m in range(len(MARKETS)):
         rows = np.flatnonzero(market == m)
-        table = _cdf_table(float(DISPERSION[m]))
-        mu_idx = np.clip(np.rint(est[rows] / _GRID_STEP).astype(int), 0, len(table) - 1)
-        cdf = table[mu_idx]
-        median = np.argmax(cdf >= 0.5, axis=1)
-        # Over at median - 0.5 wins with P(X >= median), at median + 0.5 with P(X > median).
-        over_low = 1 - np.where(median > 0, cdf[np.arange(len(rows)), median - 1], 0.0)
-        over_high = 1 - cdf[np.arange(len(rows)), median]
-        low = (np.abs(over_low - 0.5) < np.abs(over_high - 0.5)) & (median > 0)
-        point[rows] = np.where(low, median - 0.5, median + 0.5)
-        p_over[rows] = np.where(low, over_low, over_high)
+        _, line, over = _line_table(float(DISPERSION[m]))
+        at = _grid_index(est[rows])
+        point[rows] = line[at]
+        p_over[rows] = over[at]
     return point, p_over
 
 
@@ -182,20 +219,44 @@ def _released_count(snaps: pd.DataFrame, games: pd.DataFrame, news: pd.DataFrame
     return np.where(snaps["live"].to_numpy(), total, done)
 
 
-def public_rates(box: pd.DataFrame, games: pd.DataFrame, lag: int = 1) -> pd.DataFrame:
+def preseason_rates(rng: np.random.Generator, before_news: pd.DataFrame) -> pd.DataFrame:
+    """Each player's per-minute rate per market as the books hold it before the season.
+
+    A real book starts from last season's numbers and its projections, not from the league
+    average: a star is priced as a star from opening night. The sandbox has no last season, so
+    the projection is the player's expected rate in his first game as expected before that
+    game's news (`before_news`: the stage-0 rows; his talent, his team, his form then), blurred
+    by a season's change in role and age. Players without such a game fall back to last
+    season's league rate.
+    """
+    first = before_news.loc[before_news["available"] & (before_news["exp_minutes"] >= 5.0)]
+    first = first.drop_duplicates("player_key").set_index("player_key")
+    players = np.unique(before_news["player_key"].to_numpy())
+    blur = np.exp(rng.normal(0, _PROJECTION_SD, (len(players), len(_TRUTH_COL))))
+    rates = np.tile(_LEAGUE_RATE, (len(players), 1))
+    have = pd.Index(players).get_indexer(first.index)
+    minutes = first["exp_minutes"].to_numpy()[:, None]
+    rates[have] = first[list(_TRUTH_COL)].to_numpy() / minutes
+    return pd.DataFrame(rates * blur, index=pd.Index(players, name="player_key"))
+
+
+def public_rates(
+    box: pd.DataFrame, games: pd.DataFrame, prior: pd.DataFrame, lag: int = 1
+) -> pd.DataFrame:
     """Per player-game: each market's per-minute rate from his box scores `lag` games back and
     earlier, and when the latest of those ended (`known_at`).
 
-    The season's rate and the last ten games' rate are each shrunk toward last season's league
-    rate (a new player, or a cold week, says little), then blended. Lag 2 is what a book knows
-    at the open of the second night of a back-to-back, before the first night is over.
+    The season's rate and the last ten games' rate are each shrunk toward the player's
+    preseason projection (`prior`, from `preseason_rates`: a few games say little), then
+    blended. Lag 2 is what a book knows at the open of the second night of a back-to-back,
+    before the first night is over.
     """
     frame = box[["game_key", "player_key", "seconds_played", *_BOX_COL]].merge(
         games[["game_key", "tipoff_at", "final_at"]], on="game_key"
     )
     frame = frame.sort_values(["player_key", "tipoff_at"], kind="stable").reset_index(drop=True)
     minutes = frame["seconds_played"].to_numpy() / 60.0
-    league_rate = _LEAGUE_RATE
+    projected = prior.reindex(frame["player_key"].to_numpy()).to_numpy()
     grp = frame.groupby("player_key", sort=False)
     played = (minutes > 0).astype(float)
     out = frame[["game_key", "player_key"]].copy()
@@ -218,8 +279,8 @@ def public_rates(box: pd.DataFrame, games: pd.DataFrame, lag: int = 1) -> pd.Dat
     recent = recent.fillna(0.0)
     for m, col in enumerate(_BOX_COL):
         cum = grp[col].cumsum().groupby(frame["player_key"]).shift(lag).fillna(0).to_numpy()
-        season = (cum + _PRIOR_MINUTES * league_rate[m]) / (cum_min + _PRIOR_MINUTES)
-        last = (recent[col].to_numpy() + _RECENT_PRIOR * league_rate[m]) / (
+        season = (cum + _PRIOR_MINUTES * projected[:, m]) / (cum_min + _PRIOR_MINUTES)
+        last = (recent[col].to_numpy() + _RECENT_PRIOR * projected[:, m]) / (
             recent["_m"].to_numpy() + _RECENT_PRIOR
         )
         out[f"rate_{m}"] = (1 - _RECENT_WEIGHT) * season + _RECENT_WEIGHT * last
@@ -276,7 +337,8 @@ def player_props(
     chosen = np.flatnonzero((stage_avail & (stage_min >= MIN_PROP_MINUTES)).any(axis=1))
     pairs = keys.iloc[chosen].merge(truth[[*key, "team_key"]], on=key, how="left")
     stage_min, stage_exp = stage_min[chosen], stage_exp[chosen]
-    rates = [public_rates(box, games, lag) for lag in (1, 2)]
+    prior = preseason_rates(rng, stages.iloc[::n_stage])
+    rates = [public_rates(box, games, prior, lag) for lag in (1, 2)]
     rates = [pairs[key].merge(r, on=key, how="left") for r in rates]
     gpos = pd.Series(np.arange(len(games)), index=games["game_key"].to_numpy())
     game_idx = gpos.loc[pairs["game_key"].to_numpy()].to_numpy()
@@ -335,7 +397,7 @@ def player_props(
     # The walk is in units of the outcome's sd as known at the snapshot (news moves it too).
     sd = np.sqrt(DISPERSION[m] * np.maximum(informed, 0.3))
     # Calibrated before the blend: public form is made of actual nights, already calibrated.
-    informed = informed + (m == 0) * _SCORER_SLOPE * (informed - _SCORER_PIVOT)
+    informed = sharp_mean(informed, m)
     # Form from the games over by the snapshot: the open of a back-to-back's second night comes
     # before the first night is played.
     lag = (known_at[0, p] > at).astype(np.int64)
