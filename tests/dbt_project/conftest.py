@@ -66,9 +66,16 @@ def run_dbt(args: list[str], *, warehouse: Path, target_path: Path, check: bool 
     return result
 
 
+# Test modules outside this folder import the two fixtures below (tests/pipeline/test_publish.py):
+# pytest then holds a second definition of each, so the session's one result is kept here for both.
+_SESSION: dict[str, Any] = {}
+
+
 @pytest.fixture(scope="session")
 def raw_weeks(tmp_path_factory: pytest.TempPathFactory, sandbox_server: Any) -> Path:
     """A raw layer of FIRST..LAST backfilled from the sandbox: the warehouse dbt starts from."""
+    if "raw_weeks" in _SESSION:
+        return _SESSION["raw_weeks"]
     root = tmp_path_factory.mktemp("raw_weeks")
     sandbox_server.reset()
     sandbox_server.set_now(RAW_NOW)
@@ -79,6 +86,7 @@ def raw_weeks(tmp_path_factory: pytest.TempPathFactory, sandbox_server: Any) -> 
         run_backfill(config, FIRST, LAST)
     finally:
         sandbox_server.reset()
+    _SESSION["raw_weeks"] = config.duckdb_path
     return config.duckdb_path
 
 
@@ -92,10 +100,13 @@ def copy_raw(raw: Path, workdir: Path) -> Path:
 @pytest.fixture(scope="session")
 def dbt_build(tmp_path_factory: pytest.TempPathFactory, raw_weeks: Path) -> DbtBuild:
     """Build the whole project on the raw weeks: every model, seed, unit and data test."""
+    if "dbt_build" in _SESSION:
+        return _SESSION["dbt_build"]
     workdir = tmp_path_factory.mktemp("dbt")
     warehouse = copy_raw(raw_weeks, workdir)
     target_path = workdir / "target"
     result = run_dbt(["build"], warehouse=warehouse, target_path=target_path, check=False)
     statuses = {r.node.unique_id: str(r.status) for r in result.result.results}
     manifest = json.loads((target_path / "manifest.json").read_text())
-    return DbtBuild(statuses, manifest, warehouse, target_path)
+    _SESSION["dbt_build"] = DbtBuild(statuses, manifest, warehouse, target_path)
+    return _SESSION["dbt_build"]
