@@ -31,8 +31,6 @@ NOW ?=
 DEMO_DATE := 2026-01-15
 UPSTREAM = $(shell $(BIN)/python -m extract upstream)
 DATE ?= $(if $(filter real,$(UPSTREAM)),$(shell TZ=America/New_York date +%F),$(DEMO_DATE))
-# One daily job per warehouse: the lock sits beside the file it guards.
-DAILY_LOCK = $(WAREHOUSE).daily.lock
 
 .PHONY: help
 help: ## List the targets with one line each
@@ -128,18 +126,24 @@ backfill: $(STAMP) ## Load START..END into the raw layer in chunks, resumably (d
 	@mkdir -p warehouse
 	$(BIN)/python -m extract backfill $(if $(START),--start $(START),) $(if $(END),--end $(END),)
 
-.PHONY: daily
-daily: $(STAMP) ## The daily job for DATE (default: the demo day, on the sandbox): extract, then dbt build
-	@mkdir -p warehouse $(dir $(WAREHOUSE))
-	@# One daily job at a time per warehouse: a second one stops here instead of racing for the file.
-	@flock --nonblock --conflict-exit-code 75 $(DAILY_LOCK) $(MAKE) _daily_steps || { \
-		rc=$$?; [ $$rc -eq 75 ] && echo "another daily job holds $(DAILY_LOCK); not starting" >&2; \
-		exit $$rc; }
+# DATE goes to the daily job only when given (`make daily DATE=...`): otherwise the pipeline picks
+# the same default itself (today in New York, or the demo day on the sandbox).
+DAILY_DATE = $(if $(filter-out default file undefined,$(origin DATE)),--date $(DATE),)
 
+.PHONY: daily
+daily: $(STAMP) ## The daily job for DATE (default: today in NY, or the demo day): extract, dbt, score, publish
+	@mkdir -p warehouse $(dir $(WAREHOUSE))
+	@$(MAKE) _daily_steps
+
+# One process drives every step (pipeline/): its lock beside the warehouse keeps one job per
+# warehouse, and it refuses, naming the holder, while another one runs.
 .PHONY: _daily_steps
 _daily_steps:
-	$(BIN)/python -m extract --date $(DATE)
-	$(DBT) build $(DBT_FLAGS)
+	$(BIN)/python -m pipeline daily $(DAILY_DATE) $(if $(FORCE),--force,)
+
+.PHONY: status
+status: $(STAMP) ## Did the daily job of DATE (default: the latest run) complete, and what failed?
+	@$(BIN)/python -m pipeline status $(if $(filter-out default file undefined,$(origin DATE)),$(DATE),)
 
 .PHONY: bench
 bench: $(STAMP) ## Run every benchmark 5 times (about 5 min), print the figures, write bench/results/latest.json

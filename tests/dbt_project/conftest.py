@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from dbt.cli.main import dbtRunner
 
@@ -88,6 +89,15 @@ def raw_weeks(tmp_path_factory: pytest.TempPathFactory, sandbox_server: Any) -> 
         sandbox_server.reset()
     _SESSION["raw_weeks"] = config.duckdb_path
     return config.duckdb_path
+
+
+def copy_built(source: Path, target: Path) -> Path:
+    """Copy a warehouse that dbt in this process may still hold: its newest writes can sit in the
+    write-ahead log, so checkpoint first (this connection shares dbt's database), then copy."""
+    with duckdb.connect(str(source)) as con:
+        con.execute("checkpoint")
+    shutil.copyfile(source, target)
+    return target
 
 
 def copy_raw(raw: Path, workdir: Path) -> Path:

@@ -100,13 +100,16 @@ def _graded_cases(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
 
 
 def _coverage_rows(con: duckdb.DuckDBPyConnection, game_date: Any) -> pd.DataFrame:
-    """Every feature row of the day, each with its fate for COVERED: the first offered line is
-    never written, the next four are skipped for each reason in turn, the rest predicted."""
+    """Every feature row of the day, each with its fate for COVERED: the first offered line (a
+    line, the player not ruled out) is never written, the next four are skipped for each reason in
+    turn, the rest predicted; a row without a line, or with one for a player out, is skipped so."""
     return con.execute(
         """
         select game_id, player_id, market, pick_line,
+            pick_line is not null and lower(player_status) != 'out' as is_offered,
             row_number() over (
-                partition by pick_line is null order by game_id, player_id, market
+                partition by pick_line is not null and lower(player_status) != 'out'
+                order by game_id, player_id, market
             ) as rank_in_kind
         from features.fct_player_prop_features
         where game_date = ?
@@ -154,12 +157,13 @@ def marts(dbt_build: DbtBuild, tmp_path_factory: pytest.TempPathFactory) -> Mart
                     'PASS' as recommendation,
                     case
                         when pick_line is null then 'no_line'
+                        when not is_offered then 'player_out'
                         when rank_in_kind in (2, 3) then 'player_out'
                         when rank_in_kind = 4 then 'stale_features'
                         when rank_in_kind = 5 then 'incomplete_features'
                     end as skip_reason
                 from day_rows
-                where pick_line is null or rank_in_kind > 1
+                where not is_offered or rank_in_kind > 1
                 """
             )
         )
@@ -260,8 +264,10 @@ def test_daily_performance_adds_up_the_grades(marts: Marts) -> None:
 
 def test_coverage_counts_offered_lines_and_skip_reasons(marts: Marts) -> None:
     offered = marts.coverage_offered
-    n_offered = int(offered["pick_line"].notna().sum())
+    n_offered = int(offered["is_offered"].sum())
     n_without_line = int(offered["pick_line"].isna().sum())
+    # a line for a player ruled out at pick time is void, not a line to cover
+    n_out_with_line = int((offered["pick_line"].notna() & ~offered["is_offered"]).sum())
     assert n_offered > 5
     row = query(
         marts.warehouse,
@@ -277,7 +283,7 @@ def test_coverage_counts_offered_lines_and_skip_reasons(marts: Marts) -> None:
         row["skipped_player_out"],
         row["skipped_stale_features"],
         row["skipped_incomplete_features"],
-    ) == (n_without_line, 2, 1, 1)
+    ) == (n_without_line, 2 + n_out_with_line, 1, 1)
 
 
 def test_the_contract_refuses_a_confidence_of_101(marts: Marts) -> None:

@@ -6,7 +6,6 @@ Each test that changes data works on its own copy of the built warehouse and run
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.dbt_project.conftest import DbtBuild, run_dbt
+from tests.dbt_project.conftest import DbtBuild, copy_built, run_dbt
 
 FEATURES = "features.fct_player_prop_features"
 
@@ -41,7 +40,7 @@ def copy_of(dbt_build: DbtBuild, tmp_path: Path) -> Any:
     """A private copy of the built warehouse and a dbt runner for it."""
     # the same file name: DuckDB names the catalog after it, and dbt's views refer to it
     warehouse = tmp_path / dbt_build.warehouse.name
-    shutil.copyfile(dbt_build.warehouse, warehouse)
+    copy_built(dbt_build.warehouse, warehouse)
     target = tmp_path / "target"
 
     def dbt(*args: str, check: bool = True) -> Any:

@@ -19,7 +19,7 @@ import pytest
 from models_ml import api
 from models_ml.config import ModelsConfig
 from models_ml.registry import TrainedModel
-from tests.dbt_project.conftest import DbtBuild, dbt_build, raw_weeks  # noqa: F401
+from tests.dbt_project.conftest import DbtBuild, copy_built, dbt_build, raw_weeks  # noqa: F401
 
 THROUGH = date(2025, 11, 10)  # the scored day: three weeks of training before it
 SMALL = replace(ModelsConfig(), catboost_iterations=30, catboost_depth=4)
@@ -30,7 +30,7 @@ def built(dbt_build: DbtBuild, tmp_path_factory: pytest.TempPathFactory) -> Path
     """A pristine copy of the built warehouse that tests copy again before writing."""
     assert dbt_build.statuses["model.nba_props.fct_player_prop_outcomes"] == "success"
     target = tmp_path_factory.mktemp("models_ml") / "pristine.duckdb"
-    shutil.copyfile(dbt_build.warehouse, target)
+    copy_built(dbt_build.warehouse, target)
     # the build is shared: start from no predictions whatever another folder's tests wrote
     with duckdb.connect(str(target)) as con:
         con.execute("drop schema if exists raw_models_ml cascade")

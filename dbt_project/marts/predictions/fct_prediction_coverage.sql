@@ -1,7 +1,7 @@
 -- One row per (game_date, system): of the player-market rows the feature store had a pick-time
--- line for, how many the system predicted, and why it skipped the rest. Lines offered come from the
--- feature store, not from the predictions table, so a row the scorer never wrote counts against
--- coverage (lines_not_scored) instead of vanishing.
+-- line for, the player not ruled out, how many the system predicted, and why it skipped the rest.
+-- Lines offered come from the feature store, not from the predictions table, so a row the scorer
+-- never wrote counts against coverage (lines_not_scored) instead of vanishing.
 
 with
 
@@ -25,7 +25,8 @@ offered as (
         player_id,
         market
     from features
-    where pick_line is not null
+    -- a player ruled out at pick time is no bet to make (books void his props): not a line to cover
+    where pick_line is not null and lower(player_status) != 'out'
 
 ),
 
