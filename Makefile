@@ -145,6 +145,11 @@ _daily_steps:
 status: $(STAMP) ## Did the daily job of DATE (default: the latest run) complete, and what failed?
 	@$(BIN)/python -m pipeline status $(if $(filter-out default file undefined,$(origin DATE)),$(DATE),)
 
+.PHONY: backtest
+backtest: $(STAMP) ## Walk-forward backtest of the season in the warehouse (runs `make daily` first if it is empty)
+	@test -f $(WAREHOUSE) || $(MAKE) daily
+	$(BIN)/python -m models_ml backtest --warehouse $(WAREHOUSE)
+
 .PHONY: bench
 bench: $(STAMP) ## Run every benchmark 5 times (about 5 min), print the figures, write bench/results/latest.json
 	$(BIN)/python -m bench run

@@ -150,6 +150,7 @@ def test_daily_from_nothing_then_killed_and_rerun_ends_in_the_same_warehouse(
     for name in ("predictions.json", "picks.json", "grades.json", "performance.json"):
         assert json.loads((public / name).read_text())["run_id"] == run_id, name
     published = _published(public)
+    _trace_a_published_pick(warehouse, public)
 
     # --- the same date, killed in the middle of the dbt build, then run again
     _kill_during("dbt_features", env, lock)
@@ -176,3 +177,24 @@ def test_daily_from_nothing_then_killed_and_rerun_ends_in_the_same_warehouse(
     )
     assert status.returncode == 0, status.stdout + status.stderr
     assert "completed (2 earlier run(s) of that date)" in status.stdout
+
+
+def _trace_a_published_pick(warehouse: Path, public: Path) -> None:
+    """The README's trace query, given a pick from picks.json, reaches its raw lines and box
+    scores, each with the dlt load that brought it."""
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("<!-- trace-query", 1)[1].split("```sql\n", 1)[1].split("```", 1)[0]
+    pick = json.loads((public / "picks.json").read_text())["picks"][0]
+    head, rest = block.split("with params as (\n", 1)
+    run_id = json.loads((public / "picks.json").read_text())["run_id"]
+    values = (
+        f"    select '{run_id}' as run_id, '{pick['system']}' as system,"
+        f" '{pick['game_id']}' as game_id, {int(pick['player_id'])} as player_id,"
+        f" '{pick['market']}' as market\n"
+    )
+    sql = head + "with params as (\n" + values + "),\n" + rest.split("\n),\n", 1)[1]
+    rows = _query(warehouse, sql.rstrip().rstrip(";"))
+    kinds = {row[1] for row in rows}
+    assert kinds == {"line", "box score"}, kinds
+    assert all(row[4] is not None and row[5] is not None for row in rows), "a row without its load"
+    assert all(row[0].startswith(pick["recommendation"]) for row in rows)
