@@ -27,6 +27,7 @@ from pathlib import Path
 from bench.benchmarks.backfill_season import _config, sandbox_process
 from bench.core import Context, Figure
 from extract.backfill import run_backfill
+from pipeline.dbt import _release_warehouse
 
 REPO = Path(__file__).resolve().parents[2]
 SEASON_FIRST = date(2025, 10, 1)
@@ -58,6 +59,7 @@ def _dbt(args: list[str], warehouse: Path, target_path: Path) -> float:
         ]
     )
     wall = time.perf_counter() - started
+    _release_warehouse()  # dbt-duckdb keeps the file open: the next round's fresh copy must be read
     if result.exception is not None:
         raise result.exception
     results = getattr(result.result, "results", [])  # `parse` returns a manifest, no results
