@@ -151,7 +151,7 @@ backtest: $(STAMP) ## Walk-forward backtest of the season in the warehouse (runs
 	$(BIN)/python -m models_ml backtest --warehouse $(WAREHOUSE)
 
 .PHONY: bench
-bench: $(STAMP) ## Run every benchmark 5 times (about 5 min), print the figures, write bench/results/latest.json
+bench: $(STAMP) ## Run every benchmark (about 17 min), print the figures, write bench/results/latest.json
 	$(BIN)/python -m bench run
 
 .PHONY: bench-quick
