@@ -18,7 +18,7 @@ from rich.console import Console
 
 from bench.compare import BASELINE_PATH, DEFAULT_TOLERANCE, committed_results, compare, read_results
 from bench.core import Context, Figure
-from bench.registry import REGISTRY, by_name
+from bench.registry import DERIVED, REGISTRY, by_name
 from bench.report import compare_table, results_table
 from bench.runner import LATEST, PARTIAL, default_output, python_command, run_benchmarks
 
@@ -59,7 +59,7 @@ def run(
     command = shlex.join([python_command(), "-m", "bench", *sys.argv[1:]])
     results = run_benchmarks(
         selected, quick=quick, runs=runs, out=out, command=command, echo=console.print,
-        verbose=verbose,
+        verbose=verbose, derived=DERIVED,
     )  # fmt: skip
     console.print(results_table(results, context=show_all))
     took = results["duration_s"]

@@ -68,6 +68,20 @@ class Benchmark:
             raise ValueError(f"benchmark {self.name!r}: entry {self.entry!r} is not mod:function")
 
 
+@dataclass(frozen=True)
+class Derived:
+    """A figure computed by the runner from two others of the same run: `numerator` /
+    `denominator`, each "benchmark.figure". It lands in the numerator's benchmark as `name`, and
+    only when both were measured in the run (a ratio to another run's figure would mix machines'
+    moods)."""
+
+    name: str
+    numerator: str
+    denominator: str
+    unit: str = "x"
+    target: float | None = None
+
+
 def target_status(figure_median: float, better: Better | None, target: float | None) -> str | None:
     """'pass' or 'miss' against the target, judged on the median; None when there is no target."""
     if target is None or better is None:

@@ -7,7 +7,7 @@ benchmark is absent from the results, never a made-up figure.
 
 from __future__ import annotations
 
-from bench.core import Benchmark
+from bench.core import Benchmark, Derived
 
 REGISTRY: tuple[Benchmark, ...] = (
     Benchmark(
@@ -71,6 +71,13 @@ REGISTRY: tuple[Benchmark, ...] = (
         "the sandbox market's efficiency figures (issue 9's report) and the report's time",
         runs=3,
     ),
+)
+
+
+# Figures the runner computes from two others of the same run (bench/runner.py, `derive`).
+DERIVED: tuple[Derived, ...] = (
+    # issue 12: a day at most 2x the least a daily run can cost here
+    Derived("floor_ratio", "daily_run.next_day", "toolchain_floor.floor_total", target=2.0),
 )
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from rich.markup import escape
 
-from bench.core import Benchmark, target_status
+from bench.core import Benchmark, Derived, target_status
 from bench.machine import load_average, machine_facts
 
 REPO = Path(__file__).resolve().parents[1]
@@ -210,6 +210,7 @@ def run_benchmarks(
     command: str,
     echo: Callable[[str], None] = print,
     verbose: bool = False,
+    derived: Sequence[Derived] = (),
 ) -> dict[str, Any]:
     """Run every benchmark given, write the results file, and return what was written."""
     started, t0 = datetime.now(UTC), time.perf_counter()
@@ -225,12 +226,38 @@ def run_benchmarks(
         results["benchmarks"][bench.name] = run_benchmark(
             bench, quick=quick, runs=runs, echo=echo, verbose=verbose
         )
+    derive(results, derived)
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     results["duration_s"] = round(time.perf_counter() - t0, 1)
     results["machine"]["load_average_end"] = load_average()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     return results
+
+
+def derive(results: dict[str, Any], derived: Sequence[Derived]) -> None:
+    """Add each derived figure whose two inputs this run measured: the ratio of their medians
+    (min and max likewise from the inputs' spreads, the widest ratio either way)."""
+    figures = flat_figures(results)
+    for spec in derived:
+        top, bottom = figures.get(spec.numerator), figures.get(spec.denominator)
+        if top is None or bottom is None or not bottom["median"]:
+            continue
+        median = _tidy(top["median"] / bottom["median"])
+        into = results["benchmarks"][spec.numerator.split(".", 1)[0]]["figures"]
+        into[spec.name] = {
+            "unit": spec.unit,
+            "better": "lower",
+            "target": spec.target,
+            "median": median,
+            "min": _tidy(top["min"] / bottom["max"]),
+            "max": _tidy(top["max"] / bottom["min"]),
+            "runs": min(top["runs"], bottom["runs"]),
+            "values": [median],
+            "status": target_status(median, "lower", spec.target),
+            "command": f"{spec.numerator} / {spec.denominator}: {top['command']}; "
+            f"{bottom['command']}",
+        }
 
 
 def flat_figures(results: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -218,3 +218,39 @@ def test_the_table_shows_judged_figures_and_keeps_counts_for_all(
     assert "steady.rows" not in short
     assert "--all" in short
     assert "steady.rows" in everything
+
+
+def test_a_derived_figure_is_the_ratio_of_two_measured_in_the_same_run() -> None:
+    from bench.core import Derived
+    from bench.runner import derive
+
+    def fig(median: float, low: float, high: float) -> dict:
+        return {"median": median, "min": low, "max": high, "runs": 3, "command": "c"}
+
+    results = {
+        "benchmarks": {
+            "daily": {"figures": {"day": fig(30.0, 28.0, 33.0)}},
+            "floor": {"figures": {"total": fig(15.0, 14.0, 16.0)}},
+        }
+    }
+    ratio = Derived("ratio", "daily.day", "floor.total", target=2.0)
+    absent = Derived("orphan", "daily.day", "missing.total", target=2.0)
+    derive(results, [ratio, absent])
+    figures = results["benchmarks"]["daily"]["figures"]
+    assert figures["ratio"]["median"] == 2.0
+    assert figures["ratio"]["status"] == "pass"
+    assert figures["ratio"]["min"] == 1.75  # the spread: the fastest day over the slowest floor
+    assert figures["ratio"]["max"] == pytest.approx(33.0 / 14.0, rel=1e-8)
+    assert "orphan" not in figures, "a ratio to a figure this run did not measure is never made up"
+    results["benchmarks"]["daily"]["figures"]["day"]["median"] = 31.0
+    derive(results, [ratio])
+    assert results["benchmarks"]["daily"]["figures"]["ratio"]["status"] == "miss"
+
+
+def test_the_floor_ratio_is_registered_against_registered_figures() -> None:
+    from bench.registry import DERIVED
+
+    names = {b.name for b in REGISTRY}
+    for spec in DERIVED:
+        assert spec.numerator.split(".")[0] in names
+        assert spec.denominator.split(".")[0] in names
