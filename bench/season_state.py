@@ -162,11 +162,24 @@ def _history_raw() -> Path:
         shutil.rmtree(into)
         shutil.copytree(_season_raw(), into, symlinks=True)
         (into / "DONE").unlink()
-        return f"backfill {HISTORY_FIRST}..{HISTORY_LAST}: " + (
-            f"{backfill(HISTORY_FIRST, HISTORY_LAST, into):.0f} s"
-        )
+        wall = backfill(HISTORY_FIRST, HISTORY_LAST, into)
+        games = _games_by_season(warehouse_of(into))
+        if any(games.get(season, 0) < 1000 for season in (2023, 2024)):
+            # a sandbox serving one season answers earlier dates with empty slates: a "history"
+            # of nothing would measure nothing, so it is refused rather than timed
+            raise RuntimeError(f"history backfill: games by season {games}, not full seasons")
+        return f"backfill {HISTORY_FIRST}..{HISTORY_LAST}: {wall:.0f} s, games {games}"
 
     return _cached("history-raw", code_key(RAW_SHAPING), build)
+
+
+def _games_by_season(warehouse: Path) -> dict[int, int]:
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        sql = "select season, count(*) from raw_balldontlie.games group by 1"
+        rows = con.execute(sql).fetchall()
+    return {int(season): int(n) for season, n in rows}
 
 
 def _demo_day_on(raw: Callable[[], Path]) -> Callable[[Path], str]:
