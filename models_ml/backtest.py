@@ -209,6 +209,14 @@ def _metrics(group: pd.DataFrame, has_truth: bool) -> dict[str, Any]:
         if len(with_close)
         else None,
     }
+    out["pick_line_mae"] = {
+        "n": len(played),
+        "mae": float((played["line"] - played["actual_value"]).abs().mean())
+        if len(played)
+        else None,
+        "system_mae_same_rows": out["mae"],
+    }
+    out["bar"] = _bar(with_close, has_truth)
     if has_truth:
         known = played.loc[played["expected_value"].notna()]
         oracle = float((known["expected_value"] - known["actual_value"]).abs().mean())
@@ -247,6 +255,43 @@ def _metrics(group: pd.DataFrame, has_truth: bool) -> dict[str, Any]:
         else None,
         "clv_probability": _mean_ci(picks["clv"].to_numpy(dtype=float)),
     }
+    return out
+
+
+def _bar(rows: pd.DataFrame, has_truth: bool) -> dict[str, Any]:
+    """The bars on the same rows (played, with a closing line and, given a truth, an oracle): the
+    pick-time line (what a model at pick time is up against), the closing line (which knows the
+    news between pick time and tip-off) and the oracle's median (the least MAE any model could
+    reach); the system's mean and median; and how much of the outcome's gap to the pick-time
+    line the system's gap to it and the close's move foresee (correlations)."""
+    if has_truth:
+        rows = rows.loc[rows["expected_value"].notna()]
+    if len(rows) < 2:
+        return {"n": len(rows)}
+    actual = rows["actual_value"].to_numpy(dtype=float)
+    line = rows["line"].to_numpy(dtype=float)
+
+    def mae(column: str) -> float:
+        return float(np.abs(rows[column].to_numpy(dtype=float) - actual).mean())
+
+    def foresight(column: str) -> float | None:
+        gap, outcome = rows[column].to_numpy(dtype=float) - line, actual - line
+        if gap.std() == 0 or outcome.std() == 0:
+            return None
+        return float(np.corrcoef(gap, outcome)[0, 1])
+
+    out: dict[str, Any] = {
+        "n": len(rows),
+        "system_mae": mae("predicted_value"),
+        "system_median_mae": mae("predicted_median"),
+        "pick_line_mae": mae("line"),
+        "closing_line_mae": mae("close_line"),
+        "system_gap_foresight": foresight("predicted_value"),
+        "close_move_foresight": foresight("close_line"),
+    }
+    if has_truth:
+        out["oracle_mae"] = mae("expected_value")
+        out["oracle_median_mae"] = mae("oracle_median")
     return out
 
 
@@ -326,9 +371,9 @@ def markdown(report: dict[str, Any]) -> str:
         f"Oracle: {report['notes']['oracle']}",
         "",
         "| system | market | n | MAE | RMSE | oracle MAE | ratio "
-        "| closing-line MAE (same rows: system) | calibration error (market's) | hit rate | ROI "
-        "| CLV (prob. points) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| closing-line MAE (same rows: system) | pick-time line MAE "
+        "| calibration error (market's) | hit rate | ROI | CLV (prob. points) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for system, markets in report["results"].items():
         for market, m in markets.items():
@@ -340,12 +385,77 @@ def markdown(report: dict[str, Any]) -> str:
                 f"| {system} | {market} | {m['n_played']} | {_fmt(m['mae'])} | {_fmt(m['rmse'])} "
                 f"| {_fmt(oracle.get('oracle_mae'))} | {_fmt(oracle.get('ratio_to_oracle'))} "
                 f"| {_fmt(close['mae'])} ({_fmt(close['system_mae_same_rows'])}) "
+                f"| {_fmt(m['pick_line_mae']['mae'])} "
                 f"| {_fmt(m['calibration_error'])} ({_fmt(m['market_calibration_error'])}) "
                 f"| {_fmt(hit['rate'])} [{_fmt(hit['ci95'][0])}, {_fmt(hit['ci95'][1])}] "
                 f"| {_ci(picks['roi'])} | {_ci(picks['clv_probability'])} |"
             )
+    lines += ["", *bar_section(report)]
     lines += ["", "![calibration](calibration.png)", "", "![profit](cumulative_profit.png)", ""]
     return "\n".join(lines)
+
+
+def bar_section(report: dict[str, Any], market: str = "points") -> list[str]:
+    """The reachable bar in words: the system against the pick-time line, the closing line and
+    the oracle's median on the same rows, how far it is from each and what would move it."""
+    bars = {s: m[market]["bar"] for s, m in report["results"].items() if market in m}
+    bars = {s: b for s, b in bars.items() if "system_mae" in b}
+    if not bars:
+        return []
+    first = next(iter(bars.values()))
+    oracle = first.get("oracle_median_mae")
+    out = [
+        f"## The reachable bar ({market}, {first['n']} rows he played with a closing line"
+        + (" and an oracle)" if oracle is not None else ")"),
+        "",
+        "| system | MAE (mean) | MAE (median) | pick-time line | closing line | oracle median "
+        "| to the pick-time line | to the close "
+        "| corr. of its gap to the line with the outcome's "
+        "| corr. of the close's move with the outcome's gap |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for system, b in bars.items():
+        out.append(
+            f"| {system} | {_fmt(b['system_mae'])} | {_fmt(b['system_median_mae'])} "
+            f"| {_fmt(b['pick_line_mae'])} | {_fmt(b['closing_line_mae'])} "
+            f"| {_fmt(b.get('oracle_median_mae'))} "
+            f"| {_fmt(b['system_mae'] - b['pick_line_mae'], '+.3f')} "
+            f"| {_fmt(b['system_mae'] - b['closing_line_mae'], '+.3f')} "
+            f"| {_fmt(b['system_gap_foresight'], '+.3f')} "
+            f"| {_fmt(b['close_move_foresight'], '+.3f')} |"
+        )
+    pick, close = first["pick_line_mae"], first["closing_line_mae"]
+    out += [
+        "",
+        f"A model picks at pick time, so the bar it realistically faces is the pick-time line "
+        f"({pick:.3f}). The closing line ({close:.3f}) is {pick - close:.3f} better: it knows the "
+        "news between pick time and tip-off (late injury and lineup calls), which none of the "
+        "model's inputs holds (the feature store's statuses are the last injury report at or "
+        "before pick time, its line the pick-time consensus).",
+    ]
+    if oracle is not None:
+        out[-1] += (
+            f" The oracle's median ({oracle:.3f}) is the least MAE any model could reach: "
+            f"{close - oracle:.3f} below the close, all that is left to gain on it, and only by "
+            "knowing more than the market at tip-off."
+        )
+    for system, b in bars.items():
+        out += [
+            "",
+            f"- {system}: {b['system_mae']:.3f}, {b['system_mae'] - pick:+.3f} from the "
+            f"pick-time line and {b['system_mae'] - close:+.3f} from the close. Its gap to the "
+            f"line correlates {_fmt(b['system_gap_foresight'], '+.3f')} with the outcome's gap "
+            f"to it (the close's move from it: {_fmt(b['close_move_foresight'], '+.3f')}).",
+        ]
+    out += [
+        "",
+        "What would move it: to reach the pick-time line, departures from the line that foresee "
+        "the outcome (where they do not, staying nearer the line and predicting the median, "
+        "which MAE rewards, rather than the mean); to reach the close, the late news itself "
+        "(a pick nearer tip-off with injury reports up to then); to beat the close, information "
+        "the market at tip-off does not have.",
+    ]
+    return out
 
 
 def run(
@@ -399,7 +509,10 @@ def run(
             f"{config.typical_overround:.1%} overround (share_priced_from_books says how often).",
             "oracle": truth_note,
             "mae": "MAE and RMSE of the predicted mean over predicted rows he played; "
-            "closing_line_mae compares the closing consensus line on the rows that have one.",
+            "closing_line_mae compares the closing consensus line on the rows that have one, "
+            "pick_line_mae the pick-time consensus line (the one the systems pick against); "
+            "bar puts them, the oracle's median and the system's mean and median on the same "
+            "rows.",
             "clv": "closing no-vig probability of the picked side minus its pick-time no-vig "
             "probability, in probability points.",
         },

@@ -28,6 +28,10 @@ class ModelsConfig:
     # probability of it by at least this much; confidence reaches 100 at full_confidence_edge
     min_edge: float = 0.04
     full_confidence_edge: float = 0.15
+    # and at most this much: a larger edge is a PASS. Off (1.0, no edge is larger): in the
+    # backtest, the picks of the largest edges had the largest CLV and no worse ROI, so capping
+    # them lost CLV and gained no ROI (models_ml/README.md)
+    max_edge: float = 1.0
     # a row is scored only when this share of its core inputs is present (the feature store's
     # `completeness`) and every input the model reads is present too
     min_completeness: float = 1.0

@@ -90,14 +90,15 @@ def picks(
     """(recommendation, edge, confidence) from the model's and the market's over probabilities.
 
     The edge is the better side's: the model's probability of it minus the market's no-vig
-    probability of it. Confidence is half the edge's share of `full_confidence_edge`, half how far
-    the model's probability of that side is past a coin flip, both capped: 0 to 100."""
+    probability of it; that side is the pick when the edge is from `min_edge` to `max_edge`.
+    Confidence is half the edge's share of `full_confidence_edge`, half how far the model's
+    probability of that side is past a coin flip, both capped: 0 to 100."""
     over_edge = probability_over - no_vig_over
     side_over = over_edge >= 0
     edge = np.abs(over_edge)
     p_side = np.where(side_over, probability_over, 1.0 - probability_over)
     rec = np.where(side_over, "OVER", "UNDER").astype(object)
-    rec[~(edge >= config.min_edge)] = "PASS"
+    rec[~((edge >= config.min_edge) & (edge <= config.max_edge))] = "PASS"
     edge_part = np.clip(edge / config.full_confidence_edge, 0.0, 1.0)
     prob_part = np.clip(2.0 * p_side - 1.0, 0.0, 1.0)
     confidence = np.round(100.0 * (0.5 * edge_part + 0.5 * prob_part), 1)
@@ -146,10 +147,14 @@ def score(
         for col in ("reason_1", "reason_2", "reason_3"):
             frame[col] = pd.Series([None] * n, dtype=object)
         if len(scored):
-            forecast = trained.model.predict(scored, with_reasons=with_reasons)
+            forecast = trained.model.predict(scored)
             market = scored["market"].to_numpy()
             med, p_over = distribution(trained.model, forecast.mean, line[ok], market, nv[ok])
             rec, edge, conf = picks(p_over, nv[ok], config)
+            if with_reasons:
+                # against the line: what pushes the prediction towards the side the model's
+                # probability favours over the market's (the pick's side, when it picks)
+                forecast.reasons = trained.model.explain(scored, p_over - nv[ok])
             frame.loc[ok, "predicted_value"] = forecast.mean
             frame.loc[ok, "predicted_median"] = med
             frame.loc[ok, "probability_over"] = p_over

@@ -78,6 +78,8 @@ class System(Protocol):
 
     def predict(self, frame: pd.DataFrame, *, with_reasons: bool = False) -> Forecast: ...
 
+    def explain(self, frame: pd.DataFrame, toward: np.ndarray) -> np.ndarray: ...
+
     def save(self, folder: Path) -> None: ...
 
 
@@ -99,16 +101,20 @@ class Baseline:
         averages = _as_float(frame, BASELINE_INPUTS[1:])
         return averages @ np.asarray(self.weights, dtype=float) / float(sum(self.weights))
 
+    def explain(self, frame: pd.DataFrame, toward: np.ndarray) -> np.ndarray:
+        """Its own reasons: each average's weighted gap to the line (they add up to the
+        forecast's gap to it), those pushing furthest in the direction of `toward` first."""
+        averages = _as_float(frame, BASELINE_INPUTS[1:])
+        line = frame["pick_line"].to_numpy(dtype=float)
+        share = np.asarray(self.weights, dtype=float) / float(sum(self.weights))
+        contributions = (averages - line[:, None]) * share
+        return reasons.render(frame, list(BASELINE_INPUTS[1:]), contributions, toward=toward)
+
     def predict(self, frame: pd.DataFrame, *, with_reasons: bool = False) -> Forecast:
         mean = self.mean(frame)
         out = None
         if with_reasons:
-            # its own reasons: each average's share of the forecast, against the line
-            averages = _as_float(frame, BASELINE_INPUTS[1:])
-            line = frame["pick_line"].to_numpy(dtype=float)[:, None]
-            share = np.asarray(self.weights, dtype=float) / float(sum(self.weights))
-            contributions = (averages - line) * share
-            out = reasons.render(frame, list(BASELINE_INPUTS[1:]), contributions)
+            out = self.explain(frame, mean - frame["pick_line"].to_numpy(dtype=float))
         return Forecast(mean, out)
 
     def save(self, folder: Path) -> None:
@@ -173,11 +179,18 @@ class CatBoostSystem:
         shap = self.model.get_feature_importance(_pool(frame), type="ShapValues")
         return np.asarray(shap)[:, :-1]
 
+    def explain(self, frame: pd.DataFrame, toward: np.ndarray) -> np.ndarray:
+        """Each row's three reasons against its line: the contributions (the market's own inputs
+        left out) that push the prediction furthest in the direction of `toward`."""
+        if not len(frame):
+            return np.full((0, 3), None, dtype=object)
+        return reasons.against_line(frame, list(POOL_FEATURES), self.contributions(frame), toward)
+
     def predict(self, frame: pd.DataFrame, *, with_reasons: bool = False) -> Forecast:
         mean = self.mean(frame)
         out = None
         if with_reasons and len(frame):
-            out = reasons.render(frame, list(POOL_FEATURES), self.contributions(frame))
+            out = self.explain(frame, mean - frame["pick_line"].to_numpy(dtype=float))
         return Forecast(mean, out)
 
     def digest(self) -> str:
@@ -223,10 +236,17 @@ class Ensemble:
         return w * cat_mean + (1.0 - w) * base_mean
 
     def predict(self, frame: pd.DataFrame, *, with_reasons: bool = False) -> Forecast:
-        cat = self.catboost.predict(frame, with_reasons=with_reasons)
+        cat = self.catboost.mean(frame)
         base = self.baseline.mean(frame)
-        mean = self.blend(cat.mean, base, frame["market"].to_numpy(), self.weights)
-        return Forecast(mean, cat.reasons)
+        mean = self.blend(cat, base, frame["market"].to_numpy(), self.weights)
+        out = None
+        if with_reasons and len(frame):
+            out = self.explain(frame, mean - frame["pick_line"].to_numpy(dtype=float))
+        return Forecast(mean, out)
+
+    def explain(self, frame: pd.DataFrame, toward: np.ndarray) -> np.ndarray:
+        """CatBoost's reasons, ranked in the direction of the blend's `toward`."""
+        return self.catboost.explain(frame, toward)
 
     def save(self, folder: Path) -> None:
         self.catboost.save(folder)

@@ -7,6 +7,8 @@ From the demo day's state (bench/season_state.py: the season so far in the wareh
   consensus and the sandbox's truth: per system, the points MAE, its ratio to the oracle's (the
   simulator's expectation given who played; target at most 1.05) and to the closing line's, the
   calibration error of P(over) (target at most 0.03), hit rate, ROI and CLV with their samples;
+  its ratio to the pick-time line's MAE too (the bar a model at pick time realistically faces: the
+  close knows the news after it), and backtest.md's reachable-bar section, printed;
 - scoring throughput per system: the production scoring path on 200k rows of the slate's features
   with the models the daily job trained (target: 100k predictions a second for catboost), wall
   clock and per CPU second (a shared machine's wall clock measures the neighbours too).
@@ -52,11 +54,17 @@ def run(ctx: Context) -> list[Figure]:
         mae_to_close = None
         if closing.get("mae") and closing.get("system_mae_same_rows") is not None:
             mae_to_close = closing["system_mae_same_rows"] / closing["mae"]
+        # the bar a model at pick time realistically faces: the line it picks against
+        pick_line = points.get("pick_line_mae", {})
+        mae_to_pick_line = None
+        if pick_line.get("mae") and pick_line.get("system_mae_same_rows") is not None:
+            mae_to_pick_line = pick_line["system_mae_same_rows"] / pick_line["mae"]
         figures += _kept(
             (f"{system}.points_mae", points.get("mae"), "pts", "lower", None),
             (f"{system}.points_mae_to_oracle", oracle.get("ratio_to_oracle"), "x", "lower",
              ORACLE_RATIO_TARGET),
             (f"{system}.points_mae_to_closing_line", mae_to_close, "x", "lower", 1.0),
+            (f"{system}.points_mae_to_pick_line", mae_to_pick_line, "x", "lower", None),
             (f"{system}.calibration_error", every["calibration_error"], "", "lower",
              CALIBRATION_TARGET),
             (f"{system}.hit_rate", picks["hit_rate"]["rate"], "", "higher", None),
@@ -68,11 +76,16 @@ def run(ctx: Context) -> list[Figure]:
         low, high = (v if v is not None else float("nan") for v in roi["ci95"])
         print(
             f"{system:9} points MAE {points.get('mae') or 0:.3f} "
-            f"(x{oracle.get('ratio_to_oracle') or 0:.3f} the oracle), "
+            f"(x{oracle.get('ratio_to_oracle') or 0:.3f} the oracle, "
+            f"x{mae_to_close or 0:.3f} the closing line's {closing.get('mae') or 0:.3f}, "
+            f"x{mae_to_pick_line or 0:.3f} the pick-time line's {pick_line.get('mae') or 0:.3f}), "
             f"calibration {every['calibration_error'] or 0:.3f}, "
             f"ROI {roi['mean'] or 0:+.3f} [{low:+.3f}, {high:+.3f}] n={picks['n']}, "
             f"CLV {clv['mean'] or 0:+.4f}"
         )
+
+    # how far the bar (the closing line) is reachable: the same section as backtest.md's
+    print("\n".join(backtest.bar_section(report)))
 
     config = ModelsConfig.from_env()
     con = store.connect(warehouse, read_only=True)

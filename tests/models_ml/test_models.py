@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -13,10 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models_ml import api, reasons, registry, scoring, store
-from models_ml.config import SKIP_REASONS
+from models_ml import api, backtest, reasons, registry, scoring, store
+from models_ml.config import SKIP_REASONS, ModelsConfig
 from models_ml.errors import FeatureContractError, NoModelError, PredictionValidationError
 from models_ml.registry import TrainedModel
+from models_ml.systems import BASELINE_INPUTS, POOL_FEATURES
 from tests.models_ml.conftest import SMALL, THROUGH
 
 PREDICTIONS = "raw_models_ml.predictions"
@@ -220,6 +222,78 @@ def test_reasons_are_plain_words_with_numbers(built: Path, trained: list[Trained
         "averaging 31.2 points over his last 5 (+2.1)",
         "two team-mates out (+1.4)",
     ]
+    # against a line: what pushes the prediction towards its side of the line comes first
+    two = pd.DataFrame(
+        {"teammates_out": [2, 2], "stat_avg_5": [31.2, 31.2], "is_home": [True, True],
+         "market": ["points", "points"]}
+    )  # fmt: skip
+    shap = np.array([[1.4, 2.1, -0.6], [1.4, 2.1, -0.6]])
+    names = ["teammates_out", "stat_avg_5", "is_home"]
+    rendered = reasons.render(two, names, shap, top=2, toward=np.array([-0.8, 0.0]))
+    assert list(rendered[0]) == ["playing at home (-0.6)", "two team-mates out (+1.4)"]
+    assert list(rendered[1]) == [  # no gap: the largest in absolute value
+        "averaging 31.2 points over his last 5 (+2.1)",
+        "two team-mates out (+1.4)",
+    ]
+
+
+MARKET_WORDS = ("a line", "the line", "the market pricing", "quoted by")
+
+
+def _contributions(system: str, model: object, rows: pd.DataFrame) -> np.ndarray:
+    """What each system's reasons are drawn from, the market's own inputs left out."""
+    if system == "baseline":
+        averages = rows[list(BASELINE_INPUTS[1:])].to_numpy(dtype=float)
+        share = np.asarray(model.weights) / sum(model.weights)  # type: ignore[attr-defined]
+        return (averages - rows[["pick_line"]].to_numpy(dtype=float)) * share
+    catboost = model if system == "catboost" else model.catboost  # type: ignore[attr-defined]
+    kept = [j for j, name in enumerate(POOL_FEATURES) if name not in reasons.MARKET_FEATURES]
+    return catboost.contributions(rows)[:, kept]
+
+
+def test_the_line_is_never_a_reason(built: Path, trained: list[TrainedModel]) -> None:
+    """Reasons explain the pick against its line: the market's own inputs are never among them;
+    the first is what pushes the prediction furthest towards the side the model favours over the
+    market's price (the pick's side), the next ones less far."""
+    with duckdb.connect(str(built), read_only=True) as con:
+        features = store.read_features(con, on=THROUGH)
+    models = {m.system: m for m in trained}
+    out = scoring.score(features, models, run_id="r", config=SMALL)
+    ok = scoring.skip_reasons(features, SMALL).isna().to_numpy()
+    scored = features.loc[ok].reset_index(drop=True)
+    assert len(scored) > 50
+    market_texts = set()
+    for name in reasons.MARKET_FEATURES:
+        market_texts |= set(reasons.TEMPLATES[name](scored[name], scored["market"]))
+    for system, trained_model in models.items():
+        made = out.loc[out["system"] == system].reset_index(drop=True).loc[ok]
+        made = made.reset_index(drop=True)
+        keys = ["game_id", "player_id", "market"]
+        assert (made[keys] == scored[keys]).all().all()
+        for k in (1, 2, 3):
+            texts = made[f"reason_{k}"].str.rsplit(" (", n=1).str[0]
+            assert texts.notna().all()
+            assert not texts.isin(market_texts).any(), made.loc[texts.isin(market_texts)]
+            assert not texts.str.startswith(MARKET_WORDS).any()
+            assert not texts.str.fullmatch(r"the \w+ market").any()
+        amounts = np.column_stack(
+            [
+                made[f"reason_{k}"].str.extract(r"\(([+-]\d+\.\d)\)$")[0].astype(float)
+                for k in (1, 2, 3)
+            ]
+        )
+        side = np.sign(made["probability_over"] - made["no_vig_over_probability"]).to_numpy()
+        assert (side != 0).all()
+        picked = made["recommendation"] != "PASS"
+        assert (side[picked] == np.where(made.loc[picked, "recommendation"] == "OVER", 1, -1)).all()
+        toward = amounts * side[:, None]
+        assert (np.diff(toward, axis=1) <= 1e-9).all(), system  # rounding keeps the order
+        strongest = (_contributions(system, trained_model.model, scored) * side[:, None]).max(1)
+        assert (np.abs(toward[:, 0] - strongest) <= 0.05 + 1e-9).all(), system
+        first_sign = made["reason_1"].str.extract(r"\(([+-])\d+\.\d\)$")[0].to_numpy()
+        clear = strongest >= 0.05
+        assert clear.mean() > 0.5, system
+        assert (first_sign[clear] == np.where(side[clear] > 0, "+", "-")).all(), system
 
 
 @pytest.fixture
@@ -279,3 +353,66 @@ def test_duplicate_key_is_refused_and_nothing_written(valid: pd.DataFrame, wareh
         ).iloc[0]["n"]
         == 0
     )
+
+
+def test_max_edge_passes_larger_edges() -> None:
+    config = replace(SMALL, max_edge=0.1)
+    assert ModelsConfig.from_env({"NBA_PROPS_MODELS_MAX_EDGE": "0.1"}).max_edge == 0.1
+    assert ModelsConfig().max_edge == 1.0  # off by default: no edge is larger
+    p_over = np.array([0.56, 0.70, 0.30, 0.52])
+    no_vig = np.full(4, 0.5)
+    rec, edge, _ = scoring.picks(p_over, no_vig, config)
+    assert list(rec) == ["OVER", "PASS", "PASS", "PASS"]
+    assert np.allclose(edge, [0.06, 0.20, 0.20, 0.02])
+    rec, _, _ = scoring.picks(p_over, no_vig, SMALL)
+    assert list(rec) == ["OVER", "OVER", "UNDER", "PASS"]
+
+
+def test_backtest_reports_the_pick_time_line_and_the_bar() -> None:
+    """The pick-time line's MAE beside the closing line's and the oracle's median, on the same
+    rows, and the reachable-bar section of backtest.md."""
+    actual = np.array([10.0, 20.0, 30.0, 12.0])
+    frame = pd.DataFrame(
+        {
+            "system": "catboost",
+            "market": "points",
+            "played": True,
+            "actual_value": actual,
+            "line": [12.5, 18.5, 27.5, 12.5],
+            "close_line": [11.5, 19.5, 28.5, np.nan],
+            "predicted_value": [13.0, 18.0, 27.0, 12.0],
+            "predicted_median": [12.0, 18.0, 27.0, 12.0],
+            "expected_value": [11.0, 19.0, 29.0, 12.0],
+            "oracle_median": [10.0, 20.0, 29.0, 12.0],
+            "probability_over": [0.6, 0.4, 0.5, 0.5],
+            "no_vig_over_probability": 0.5,
+            "result": ["win", "loss", "no_pick", "no_pick"],
+            "profit": [0.9, -1.0, np.nan, np.nan],
+            "price_is_estimated": False,
+            "clv": [0.01, -0.02, np.nan, np.nan],
+        }
+    )
+    results = backtest.evaluate(frame, has_truth=True)
+    points = results["catboost"]["points"]
+    assert points["pick_line_mae"]["n"] == 4
+    assert points["pick_line_mae"]["mae"] == pytest.approx(7.0 / 4)
+    assert points["pick_line_mae"]["system_mae_same_rows"] == pytest.approx(8.0 / 4)
+    bar = points["bar"]  # the three rows with a closing line
+    assert bar["n"] == 3
+    assert bar["pick_line_mae"] == pytest.approx(6.5 / 3)
+    assert bar["closing_line_mae"] == pytest.approx(3.5 / 3)
+    assert bar["oracle_median_mae"] == pytest.approx(1.0 / 3)
+    assert bar["system_mae"] == pytest.approx(8.0 / 3)
+    assert bar["system_median_mae"] == pytest.approx(7.0 / 3)
+    report = {
+        "window": {"start": "2025-11-11", "end": "2025-11-12", "retrain_every_days": 7},
+        "retrains": [],
+        "seed": 0,
+        "notes": {"prices": "p", "oracle": "o"},
+        "results": results,
+    }
+    text = backtest.markdown(report)
+    assert "pick-time line MAE" in text
+    assert "## The reachable bar (points, 3 rows" in text
+    assert "| catboost | 2.667 | 2.333 | 2.167 | 1.167 | 0.333 | +0.500 | +1.500 |" in text
+    assert "What would move it" in text
