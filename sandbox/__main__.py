@@ -56,7 +56,13 @@ def serve(
     ctx: typer.Context,
     seed: Annotated[int, typer.Option(help="League seed: same seed, same bytes.")] = DEFAULT_SEED,
     season: Annotated[
-        int, typer.Option(help="Season start year (2025 = 2025-26).")
+        int,
+        typer.Option(
+            help=(
+                "Season start year (2025 = 2025-26): the current season; the server answers for "
+                "every season of 2023-24..2025-26, and --write-truth writes this one's."
+            )
+        ),
     ] = DEFAULT_SEASON,
     now: Annotated[
         str,
@@ -151,7 +157,9 @@ def serve(
 @app.command("market-report")
 def market_report_command(
     seed: Annotated[int, typer.Option(help="League seed.")] = DEFAULT_SEED,
-    season: Annotated[int, typer.Option(help="Season start year.")] = DEFAULT_SEASON,
+    season: Annotated[
+        int, typer.Option(help="Season start year (2023, 2024 or 2025 are served).")
+    ] = DEFAULT_SEASON,
 ) -> None:
     """Print the market's efficiency figures over the season (see sandbox/market_report.py)."""
     from sandbox.league import load_league

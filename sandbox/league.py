@@ -12,7 +12,9 @@ Types: timestamps are tz-aware UTC pandas Timestamps (`*_at` columns); dates (`g
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -21,7 +23,6 @@ import os
 import pickle
 import tempfile
 import time
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,9 +36,10 @@ try:
 except ImportError:  # pragma: no cover - not POSIX
     fcntl = None  # type: ignore[assignment]
 
-from sandbox.defaults import DEFAULT_SEASON, DEFAULT_SEED
+from sandbox.defaults import DEFAULT_SEASON, DEFAULT_SEED, SEASONS
+from sandbox.history import season_roster, trade_window
 from sandbox.markets import bookmakers_frame, game_lines, player_props, snapshots
-from sandbox.roster import RosterData, build_roster
+from sandbox.roster import RosterData, build_roster, stream_rng
 from sandbox.schedule import assign_dates, matchups, season_window, tipoffs
 from sandbox.simulate import SimResult, simulate
 from sandbox.teams import team_table
@@ -50,6 +52,7 @@ log = logging.getLogger(__name__)
 CODE_VERSION = "11"  # 11: issue 9: books project players from their first game, open sharper
 _GENERATOR_MODULES = (
     "defaults.py",
+    "history.py",
     "league.py",
     "markets.py",
     "names.py",
@@ -59,8 +62,9 @@ _GENERATOR_MODULES = (
     "teams.py",
 )
 CACHE_ENV = "NBA_PROPS_SANDBOX_CACHE"
-# A cached season is ~100 MB: keep the few most recently used (per code version), drop the rest.
-KEEP_CACHED = 4
+# A cached season is ~100 MB: keep the few most recently used (per code version), drop the rest:
+# the three served seasons and the two other seeds the market tests compare.
+KEEP_CACHED = 6
 _STALE_TMP_SECONDS = 3600  # a writer renames its temp file within seconds; older ones are debris
 FRAMES = (
     "teams",
@@ -77,17 +81,49 @@ FRAMES = (
 
 
 @dataclass(frozen=True)
-class _Index:
-    """Lookups built once per League so the HTTP layer never scans a frame per request."""
+class LeagueLookups:
+    """The league's one index: every lookup by id, by date and by game, built once per League.
+
+    Both the League's own accessors and the HTTP layer (`sandbox.apis.index.LeagueIndex`, which
+    builds response-shaped records on top of this and looks nothing up by itself) read these, so
+    a question such as "which game has this ESPN id" or "which games are on this date" has one
+    answer. Positions are row positions in the League's frames; keys are game_key / player_key.
+    """
 
     game_pos: dict[int, int]
     by_bdl: dict[int, int]
     by_espn: dict[str, int]
     by_odds: dict[str, int]
     by_date: dict[dt.date, np.ndarray]
+    dates: list[dt.date]
     spans: dict[str, tuple[np.ndarray, np.ndarray]]
     player_pos: dict[int, int]
+    player_by_bdl: dict[int, int]
     stints_of: dict[int, list[tuple[dt.date, dt.date | None, str]]]
+
+    def positions_on(self, day: dt.date) -> np.ndarray:
+        """Row positions in `games` of the games on `day` (New York), in tip-off order."""
+        return self.by_date.get(day, _NO_POSITIONS)
+
+    def positions_between(self, first: dt.date, last: dt.date) -> list[int]:
+        """Row positions of the games from `first` to `last` inclusive, in tip-off order."""
+        lo = bisect.bisect_left(self.dates, first)
+        hi = bisect.bisect_right(self.dates, last)
+        out: list[int] = []
+        for day in self.dates[lo:hi]:
+            out.extend(self.by_date[day].tolist())
+        return out
+
+    def span(self, frame_name: str, game_key: int) -> tuple[int, int]:
+        """Row bounds [start, end) of one game's rows in a frame sorted by game_key."""
+        keys, bounds = self.spans[frame_name]
+        i = int(np.searchsorted(keys, int(game_key)))
+        if i >= len(keys) or keys[i] != int(game_key):
+            return 0, 0
+        return int(bounds[i]), int(bounds[i + 1])
+
+
+_NO_POSITIONS = np.empty(0, dtype=np.int64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -126,10 +162,10 @@ class League:
     props: pd.DataFrame
     game_lines: pd.DataFrame
     injuries: pd.DataFrame
-    _index: _Index = field(init=False, repr=False, compare=False)
+    lookups: LeagueLookups = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_index", _build_index(self))
+        object.__setattr__(self, "lookups", _build_lookups(self))
 
     def __repr__(self) -> str:
         return (
@@ -141,7 +177,7 @@ class League:
     def game(self, game_key: int) -> pd.Series:
         """The games row for `game_key`."""
         try:
-            return self.games.iloc[self._index.game_pos[int(game_key)]]
+            return self.games.iloc[self.lookups.game_pos[int(game_key)]]
         except KeyError:
             raise KeyError(f"sandbox league: no game with game_key={game_key!r}") from None
 
@@ -154,9 +190,9 @@ class League:
     ) -> int:
         """Translate one source's game id into the internal game_key."""
         lookups = (
-            ("bdl_id", bdl_id, self._index.by_bdl, int),
-            ("espn_id", espn_id, self._index.by_espn, str),
-            ("odds_event_id", odds_event_id, self._index.by_odds, str),
+            ("bdl_id", bdl_id, self.lookups.by_bdl, int),
+            ("espn_id", espn_id, self.lookups.by_espn, str),
+            ("odds_event_id", odds_event_id, self.lookups.by_odds, str),
         )
         given = [
             (name, value, table, cast) for name, value, table, cast in lookups if value is not None
@@ -171,16 +207,11 @@ class League:
 
     def games_on(self, day: dt.date) -> pd.DataFrame:
         """Games whose America/New_York date is `day`, in tip-off order (maybe empty)."""
-        pos = self._index.by_date.get(day, np.empty(0, dtype=np.int64))
-        return self.games.iloc[pos]
+        return self.games.iloc[self.lookups.positions_on(day)]
 
     def _slice(self, frame_name: str, game_key: int) -> pd.DataFrame:
-        keys, bounds = self._index.spans[frame_name]
-        i = int(np.searchsorted(keys, int(game_key)))
-        frame = getattr(self, frame_name)
-        if i >= len(keys) or keys[i] != int(game_key):
-            return frame.iloc[0:0]
-        return frame.iloc[bounds[i] : bounds[i + 1]]
+        start, end = self.lookups.span(frame_name, game_key)
+        return getattr(self, frame_name).iloc[start:end]
 
     def box_of(self, game_key: int) -> pd.DataFrame:
         """Box-score rows of one game (home team first, depth order)."""
@@ -201,7 +232,7 @@ class League:
     def player(self, player_key: int) -> pd.Series:
         """The players row for `player_key`."""
         try:
-            return self.players.iloc[self._index.player_pos[int(player_key)]]
+            return self.players.iloc[self.lookups.player_pos[int(player_key)]]
         except KeyError:
             raise KeyError(f"sandbox league: no player with player_key={player_key!r}") from None
 
@@ -211,17 +242,10 @@ class League:
         The one answer for every consumer (the HTTP layer's index asks here too): before his
         first stint, his first team; an unknown player is a KeyError.
         """
-        spans = self._index.stints_of.get(int(player_key))
+        spans = self.lookups.stints_of.get(int(player_key))
         if not spans:
             raise KeyError(f"sandbox league: player_key={player_key!r} has no stint")
-        current = spans[0][2]
-        for start, end, team in spans:
-            if start > day:
-                break
-            current = team
-            if end is None or day <= end:
-                return team
-        return current
+        return team_on(spans, day)
 
     def roster_on(self, team_key: str, day: dt.date) -> pd.DataFrame:
         """Players on `team_key` on `day`."""
@@ -262,18 +286,36 @@ class League:
         return target
 
 
+def team_on(spans: list[tuple[dt.date, dt.date | None, str]], day: dt.date) -> str:
+    """The team of a player's stints (start, end, team_key), sorted by start, on `day`: the stint
+    covering it, else the last one begun by then, else (before his first) his first team.
+
+    The one rule behind `League.team_of` and the server's cross-season people index alike.
+    """
+    current = spans[0][2]
+    for start, end, team in spans:
+        if start > day:
+            break
+        current = team
+        if end is None or day <= end:
+            return team
+    return current
+
+
 def _hashable(frame: pd.DataFrame) -> dict[str, str]:
     """Object columns (dates, None) are hashed through their string form."""
     return {c: "str" for c in frame.columns if frame[c].dtype == object}
 
 
-def _build_index(league: League) -> _Index:
+def _build_lookups(league: League) -> LeagueLookups:
     games = league.games
     keys = games["game_key"].to_numpy()
     game_pos = {int(k): i for i, k in enumerate(keys)}
+    # a day's games in tip-off order (then game_key), whatever order the frame holds them in
+    tip = games["tipoff_at"].to_numpy()
     by_date: dict[dt.date, list[int]] = {}
-    for i, day in enumerate(games["game_date"]):
-        by_date.setdefault(day, []).append(i)
+    for i in np.lexsort((keys, tip)):
+        by_date.setdefault(games["game_date"].iat[int(i)], []).append(int(i))
     spans = {}
     for name in ("box", "truth", "props", "game_lines"):
         col = getattr(league, name)["game_key"].to_numpy()
@@ -286,21 +328,24 @@ def _build_index(league: League) -> _Index:
         stints_of.setdefault(int(pk), []).append((start, end, team))
     for player_spans in stints_of.values():
         player_spans.sort(key=lambda span: span[0])
-    return _Index(
+    players = league.players
+    return LeagueLookups(
         game_pos=game_pos,
         by_bdl={int(v): int(k) for v, k in zip(games["bdl_id"], keys, strict=True)},
         by_espn={str(v): int(k) for v, k in zip(games["espn_id"], keys, strict=True)},
         by_odds={str(v): int(k) for v, k in zip(games["odds_event_id"], keys, strict=True)},
         by_date={d: np.asarray(v, dtype=np.int64) for d, v in by_date.items()},
+        dates=sorted(by_date),
         spans=spans,
-        player_pos={int(k): i for i, k in enumerate(league.players["player_key"])},
+        player_pos={int(k): i for i, k in enumerate(players["player_key"])},
+        player_by_bdl={
+            int(b): int(k) for b, k in zip(players["bdl_id"], players["player_key"], strict=True)
+        },
         stints_of=stints_of,
     )
 
 
-def _rng(seed: int, season: int, stream: str) -> np.random.Generator:
-    """One independent generator per component, so tuning one part never reshuffles another."""
-    return np.random.default_rng([int(seed), int(season), zlib.crc32(stream.encode())])
+_rng = stream_rng
 
 
 def generate_league(seed: int = DEFAULT_SEED, season: int = DEFAULT_SEASON) -> League:
@@ -329,12 +374,24 @@ def simulate_season(
     """Teams, rosters, the schedule and every game played: everything but the books."""
     teams = team_table()
     start, _, _ = season_window(season)
-    roster = build_roster(
-        _rng(seed, season, "roster"),
-        teams,
-        season,
-        trade_window=(dt.date(season, 12, 15), dt.date(season + 1, 2, 5)),
-    )
+    if season in SEASONS[:-1]:
+        # the same people as the current season's, a year or two younger (sandbox/history.py)
+        roster = season_roster(seed, season)
+    else:
+        roster = build_roster(_rng(seed, season, "roster"), teams, season, trade_window(season))
+    # The simulator keys players by row (row + 1); an earlier season's rows are its people sorted
+    # by person key, so mapping back is order-preserving and every sorted frame stays sorted.
+    persons = roster.players["player_key"].to_numpy()
+    local = np.arange(1, len(persons) + 1)
+    by_row = not np.array_equal(persons, local)
+    if by_row:
+        to_local = dict(zip(persons.tolist(), local.tolist(), strict=True))
+        roster = RosterData(
+            roster.players.assign(player_key=local),
+            roster.stints.assign(player_key=roster.stints["player_key"].map(to_local)),
+            roster.params,
+            roster.team_strength,
+        )
     home, away = matchups(teams)
     day_of = assign_dates(home, away, len(teams), season, _rng(seed, season, "schedule"))
     dates, stamps = tipoffs(
@@ -346,16 +403,25 @@ def simulate_season(
     tip = tip[order]
     dates = [dates[i] for i in order]
     n_games = len(home)
-    game_keys = np.arange(1, n_games + 1, dtype=np.int64)
+    game_keys = np.arange(1, n_games + 1, dtype=np.int64) + _game_key_offset(season)
     team_keys = teams["team_key"].to_numpy()
 
     sim = simulate(
         _rng(seed, season, "simulate"), roster, team_keys, home, away, day_of, game_keys, tip, start
     )
+    if by_row:
+        sim = _with_person_keys(sim, persons)
+        roster = RosterData(
+            roster.players.assign(player_key=persons),
+            roster.stints.assign(player_key=persons[roster.stints["player_key"].to_numpy() - 1]),
+            roster.params,
+            roster.team_strength,
+        )
 
     ids = _rng(seed, season, "ids")
-    bdl_ids = np.sort(ids.choice(np.arange(18_446_000, 18_452_000), n_games, replace=False))
-    espn_ids = np.sort(ids.choice(np.arange(401_809_000, 401_815_000), n_games, replace=False))
+    bdl_lo, espn_lo = game_id_floors(season)
+    bdl_ids = np.sort(ids.choice(np.arange(bdl_lo, bdl_lo + 6_000), n_games, replace=False))
+    espn_ids = np.sort(ids.choice(np.arange(espn_lo, espn_lo + 6_000), n_games, replace=False))
     raw = ids.bytes(16 * n_games)
     odds_ids = [raw[16 * i : 16 * (i + 1)].hex() for i in range(n_games)]
     games = pd.DataFrame(
@@ -376,6 +442,32 @@ def simulate_season(
         }
     )
     return teams, roster, games, sim
+
+
+def _game_key_offset(season: int) -> int:
+    """The current season's games are 1..1230 as they always were; other seasons' keys never
+    meet them (2024-25: 20,240,001...)."""
+    return 0 if season == DEFAULT_SEASON else season * 10_000
+
+
+def game_id_floors(season: int) -> tuple[int, int]:
+    """Lowest balldontlie game id and ESPN event id of a season's 6,000-wide id ranges.
+
+    The current season's ranges are the ones it always had; each season back sits lower (ids grow
+    with time in both APIs), so no two seasons' ids meet and cursors run season after season.
+    """
+    back = DEFAULT_SEASON - season
+    return 18_446_000 - 1_500_000 * back, 401_809_000 - 120_000 * back
+
+
+def _with_person_keys(sim: SimResult, persons: np.ndarray) -> SimResult:
+    """The simulator's row keys (row + 1) replaced by person keys, in every player frame."""
+    frames = {}
+    for name in ("box", "truth", "news", "stages"):
+        frame = getattr(sim, name).copy()
+        frame["player_key"] = persons[frame["player_key"].to_numpy() - 1]
+        frames[name] = frame
+    return dataclasses.replace(sim, **frames)
 
 
 def price_markets(

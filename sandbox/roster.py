@@ -8,6 +8,7 @@ their consequences in the box scores and the `truth` frame.
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +44,11 @@ _COLLEGES = (
 _TYPE_BY_POS = {"G": 0, "G-F": 1, "F": 1, "F-C": 2, "C": 2, "": 1}
 
 
+def stream_rng(seed: int, season: int, stream: str) -> np.random.Generator:
+    """One independent generator per component, so tuning one part never reshuffles another."""
+    return np.random.default_rng([int(seed), int(season), zlib.crc32(stream.encode())])
+
+
 @dataclass(frozen=True)
 class RosterData:
     """Players frame, stints frame and the hidden per-player parameter arrays (by player_key)."""
@@ -65,7 +71,18 @@ def build_roster(
     season: int,
     trade_window: tuple[dt.date, dt.date],
 ) -> RosterData:
-    """Invent 15 players per team, their parameters, and a handful of mid-season trades.
+    """Invent 15 players per team, their parameters, and a handful of mid-season trades."""
+    return draw_roster(rng, teams, season, trade_window)[0]
+
+
+def draw_roster(
+    rng: np.random.Generator,
+    teams: pd.DataFrame,
+    season: int,
+    trade_window: tuple[dt.date, dt.date],
+) -> tuple[RosterData, np.ndarray, np.ndarray]:
+    """`build_roster`, plus each player's depth slot and team index (what sandbox/history.py
+    needs to derive earlier seasons from this one).
 
     The phases draw from `rng` in this order: names, depth slots, minutes and positions, scoring
     volume, shooting, team strength, the other rates, ids and bios, jerseys, trades.
@@ -84,10 +101,10 @@ def build_roster(
         base_minutes,
     )
     shooting = _shooting(rng, kind, primary)
-    strength, fga36 = _team_strength(rng, n_teams, team_idx, base_minutes, pts36, primary, shooting)
+    strength, fga36 = team_strength(rng, n_teams, team_idx, base_minutes, pts36, primary, shooting)
     rates = _rates(rng, kind, primary, fga36)
     players = _players_frame(rng, flat, positions, kind, season, team_idx)
-    stints = _trades(rng, teams, team_idx, slot, trade_window, season)
+    stints = trades(rng, teams, team_idx, slot, trade_window, season)
     params = {
         "base_minutes": base_minutes,
         "fga36": fga36,
@@ -95,7 +112,7 @@ def build_roster(
         **rates,
         "primary": primary,
     }
-    return RosterData(players, stints, params, strength)
+    return RosterData(players, stints, params, strength), slot, team_idx
 
 
 def _depth_slots(rng: np.random.Generator, names: list[list[PlayerName]]) -> np.ndarray:
@@ -160,7 +177,7 @@ def _shooting(
     }
 
 
-def _team_strength(
+def team_strength(
     rng: np.random.Generator,
     n_teams: int,
     team_idx: np.ndarray,
@@ -308,7 +325,7 @@ def _players_frame(
     return players
 
 
-def _trades(
+def trades(
     rng: np.random.Generator,
     teams: pd.DataFrame,
     team_idx: np.ndarray,

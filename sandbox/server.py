@@ -4,6 +4,11 @@
 so that the extractors are exercised exactly as against the real hosts: base URL + key, real status
 codes, headers, pagination, and faults. Only loopback addresses are accepted: the sandbox is never
 a public service.
+
+Built from a seed (the default, and what `python -m sandbox` and the extract CLI do), it serves
+every season of `SEASONS` at once, each loaded on first use (sandbox/apis/seasons.py says which
+season answers a request; balldontlie's `/players` lists everyone of every season). Given a League,
+it serves that one season alone, exactly as it always did.
 """
 
 from __future__ import annotations
@@ -30,10 +35,11 @@ from sandbox.apis.common import (
     to_utc,
 )
 from sandbox.apis.espn import EspnApi
-from sandbox.apis.index import LeagueIndex, index_for
+from sandbox.apis.index import LeagueIndex, PeopleIndex, index_for, people_for
 from sandbox.apis.injuries import with_bdl_injuries, with_espn_injuries
 from sandbox.apis.odds_api import OddsApi, QuotaLedger
-from sandbox.defaults import DEFAULT_NOW, DEFAULT_SEASON, DEFAULT_SEED
+from sandbox.apis.seasons import SeasonRouter
+from sandbox.defaults import DEFAULT_NOW, DEFAULT_SEASON, DEFAULT_SEED, SEASONS
 from sandbox.faults import (
     Fault,
     FaultInjector,
@@ -192,6 +198,12 @@ class SandboxServer:
         for spec in faults:
             self._inject_spec(spec)
         self._index: LeagueIndex | None = None
+        # every served season at once when built from a seed; a given League is served alone
+        single = league is not None or self.season not in SEASONS
+        self.seasons = (self.season,) if single else SEASONS
+        self._people: PeopleIndex | None = None
+        self._bdl_people: ApiModule | None = None
+        self._router = SeasonRouter(self.seasons, self.season, self._season_apis)
         self._responses = ResponseCache(RESPONSE_CACHE_BYTES)
         self._apis: dict[str, ApiModule] = {}
         self._httpd: _HttpServer | None = None
@@ -201,7 +213,12 @@ class SandboxServer:
     # --- lifecycle ------------------------------------------------------------------------------
 
     @property
+    def multi_season(self) -> bool:
+        return len(self.seasons) > 1
+
+    @property
     def league(self) -> Any:
+        """The current season's League."""
         if self._league is None:
             from sandbox.league import load_league
 
@@ -210,19 +227,43 @@ class SandboxServer:
 
     @property
     def index(self) -> LeagueIndex:
+        """The current season's index."""
         if self._index is None:
-            self._index = index_for(self.league)
+            self._index = index_for(self.league, self.people if self.multi_season else None)
         return self._index
 
-    def start(self) -> SandboxServer:
-        if self._httpd is not None:
-            return self
-        index = self.index
-        self._apis = {
+    @property
+    def people(self) -> PeopleIndex:
+        """Everyone of every served season (built from rosters alone: loads no season)."""
+        if self._people is None:
+            self._people = people_for(self.seed)
+        return self._people
+
+    @property
+    def loaded_seasons(self) -> list[int]:
+        """The seasons whose games have been loaded so far."""
+        return self._router.loaded
+
+    def _season_apis(self, season: int) -> dict[str, ApiModule]:
+        """One season's API modules (the router calls this once per season, on first use)."""
+        if season == self.season:
+            index = self.index
+        else:
+            from sandbox.league import load_league
+
+            index = index_for(load_league(self.seed, season), self.people)
+        return {
             "odds": OddsApi(index, self.odds_api_key, self.ledger),
             "bdl": with_bdl_injuries(BalldontlieApi(index, self.balldontlie_key)),
             "espn": with_espn_injuries(EspnApi(index)),
         }
+
+    def start(self) -> SandboxServer:
+        if self._httpd is not None:
+            return self
+        self._apis = self._router.apis(self.season)
+        if self.multi_season:
+            self._bdl_people = BalldontlieApi(self.people, self.balldontlie_key)
         self._stopping.clear()
         httpd = _HttpServer((self.host, self.port), _Handler)
         httpd.sandbox = self
@@ -302,6 +343,8 @@ class SandboxServer:
             "now": iso_z(self.now),
             "seed": self.seed,
             "season": self.season,
+            "seasons": list(self.seasons),
+            "loaded_seasons": self.loaded_seasons,
             "urls": (
                 {
                     "odds_api": self.odds_api_url,
@@ -390,13 +433,23 @@ class SandboxServer:
             if hit is not None:
                 return hit.replay()
         try:
-            response = route.handler(request)
+            response = self._answer(api, route, request)
         except ApiError as err:
             return err.response
         if key is not None and response.status == 200:
             self._responses.put(key, response)
             return response.replay()
         return response
+
+    def _answer(self, api: ApiModule, route: Any, request: ApiRequest) -> ApiResponse:
+        """The route's answer from the season(s) the request belongs to."""
+        if not self.multi_season:
+            return route.handler(request)
+        if route.endpoint == "bdl.players" and self._bdl_people is not None:
+            matched = self._bdl_people.match(request.method, request.path)
+            if matched is not None:
+                return matched[0].handler(request)
+        return self._router.answer(api.name, route.endpoint, request)
 
     def _control(self, method: str, path: str, body: bytes) -> ApiResponse:
         try:

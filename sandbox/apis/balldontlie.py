@@ -15,8 +15,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import numpy as np
-
 from sandbox.apis.common import (
     ApiError,
     ApiModule,
@@ -28,8 +26,10 @@ from sandbox.apis.common import (
     iso_z,
     stable_int,
 )
-from sandbox.apis.index import BoxRow, GameRec, LeagueIndex, progress
-from sandbox.names import FIRST_NAMES, LAST_NAMES
+from sandbox.apis.index import BoxRow, GameRec, LeagueIndex, PeopleIndex, progress
+
+# the all-time list's invented retired players are drawn with the league's people (history.py)
+from sandbox.history import FORMER_KEY_BASE, retired_players
 
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 100
@@ -37,28 +37,6 @@ MAX_PER_PAGE = 100
 OLD_MINUTES_FORMAT_DAYS = 5
 _PREFIX = r"(?:/nba)?/v1"
 _PERIOD_NAMES = {1: "1st Qtr", 2: "2nd Qtr", 3: "3rd Qtr", 4: "4th Qtr"}
-RETIRED_PLAYERS = 400
-# balldontlie's old-era ids are small: retired players take free ids below this
-RETIRED_ID_CEILING = 4_000
-# a franchise that no longer exists, exactly as balldontlie sends it (four-space conference)
-DEFUNCT_TEAMS = (
-    {
-        "id": 45,
-        "conference": "    ",
-        "division": "",
-        "city": "",
-        "name": "Bullets",
-        "full_name": "Baltimore Bullets",
-        "abbreviation": "BAL",
-    },
-)
-_DEFUNCT_SHARE = 0.06
-_RETIRED_STREAM = 0xB0D1E  # the retired players' own generator: the league's draws stay put
-_RETIRED_POSITIONS = ("G", "F", "C", "G-F", "F-C", "F-G", "C-F")
-_RETIRED_COLLEGES = (
-    "Kentucky", "UCLA", "North Carolina", "Duke", "Kansas", "Indiana", "Michigan State",
-    "Georgetown", "Syracuse", "Villanova", "Louisville", "Arizona", "Ohio State", "DePaul",
-)  # fmt: skip
 
 
 def bdl_error(status: int, message: str) -> ApiResponse:
@@ -89,70 +67,12 @@ def _pct(made: int, attempted: int) -> float:
     return round(made / attempted, 3) if attempted else 0.0
 
 
-def retired_players(
-    seed: int,
-    taken_ids: set[int],
-    taken_names: set[tuple[str, str]],
-    teams: dict[int, dict[str, Any]],
-) -> list[dict[str, Any]]:
-    """The all-time list's retired players, rendered: deterministic from the seed alone.
-
-    `teams` maps a current balldontlie team id to its rendered team; a few players keep the
-    defunct franchise's. Fields are drawn column by column in a fixed order. No retired player
-    shares a current player's name: the contract knows of no such trap, so the sandbox sets none.
-    """
-    rng = np.random.default_rng([int(seed), _RETIRED_STREAM])
-    n = RETIRED_PLAYERS
-    free = np.array([i for i in range(1, RETIRED_ID_CEILING) if i not in taken_ids])
-    ids = np.sort(rng.choice(free, size=n, replace=False))
-    first = rng.integers(0, len(FIRST_NAMES), n)
-    last = rng.integers(0, len(LAST_NAMES), n)
-    no_position = rng.random(n) < 0.6
-    position = rng.integers(0, len(_RETIRED_POSITIONS), n)
-    no_body = rng.random(n) < 0.4
-    height = rng.integers(70, 88, n)  # inches: 5-10 to 7-3
-    weight = rng.integers(170, 270, n)
-    jersey = rng.integers(0, 56, n)
-    no_jersey = rng.random(n) < 0.5
-    no_college = rng.random(n) < 0.35
-    college = rng.integers(0, len(_RETIRED_COLLEGES), n)
-    draft_year = rng.integers(1950, 2016, n)
-    undrafted = rng.random(n) < 0.35
-    draft_round, draft_number = rng.integers(1, 4, n), rng.integers(1, 31, n)
-    current = sorted(teams)
-    team_pick = rng.integers(0, len(current), n)
-    defunct = rng.random(n) < _DEFUNCT_SHARE
-    out = []
-    for i in range(n):
-        team = DEFUNCT_TEAMS[0] if defunct[i] else teams[current[team_pick[i]]]
-        while (FIRST_NAMES[first[i]], LAST_NAMES[last[i]]) in taken_names:
-            last[i] = (last[i] + 1) % len(LAST_NAMES)
-        out.append(
-            {
-                "id": int(ids[i]),
-                "first_name": FIRST_NAMES[first[i]],
-                "last_name": LAST_NAMES[last[i]],
-                "position": "" if no_position[i] else _RETIRED_POSITIONS[position[i]],
-                "height": None if no_body[i] else f"{height[i] // 12}-{height[i] % 12}",
-                "weight": None if no_body[i] else str(weight[i]),
-                "jersey_number": None if no_jersey[i] else str(jersey[i]),
-                "college": None if no_college[i] else _RETIRED_COLLEGES[college[i]],
-                "country": None if no_body[i] else "USA",
-                "draft_year": None if undrafted[i] else int(draft_year[i]),
-                "draft_round": None if undrafted[i] else int(draft_round[i]),
-                "draft_number": None if undrafted[i] else int(draft_number[i]),
-                "team": team,
-            }
-        )
-    return out
-
-
 class BalldontlieApi(ApiModule):
     """Routes and renderers for /v1/games, /v1/players, /v1/stats (also under /nba/v1)."""
 
     name = "bdl"
 
-    def __init__(self, index: LeagueIndex, api_key: str) -> None:
+    def __init__(self, index: LeagueIndex | PeopleIndex, api_key: str) -> None:
         self.index = index
         self.api_key = api_key
         self.routes = [
@@ -163,7 +83,13 @@ class BalldontlieApi(ApiModule):
             Route("GET", rf"{_PREFIX}/stats", "bdl.stats", self.stats),
         ]
         teams = {t["bdl_id"]: self.render_team(key) for key, t in index.teams.items()}
-        names = {(p["bdl_first_name"], p["bdl_last_name"]) for p in index.players.values()}
+        # Former players (sandbox/history.py) already avoid the retired players' names: leaving
+        # them out keeps the retired list exactly what the current season alone draws.
+        names = {
+            (p["bdl_first_name"], p["bdl_last_name"])
+            for key, p in index.players.items()
+            if key < FORMER_KEY_BASE
+        }
         self.retired = {
             p["id"]: p
             for p in retired_players(index.seed, set(index.player_by_bdl_id), names, teams)
@@ -423,6 +349,8 @@ class BalldontlieApi(ApiModule):
             if key is None:
                 old = self.retired[bdl_id]
                 first, last = old["first_name"].lower(), old["last_name"].lower()
+            elif not self.index.debuted(key, today):
+                continue  # nothing after "now": a future rookie is not listed yet
             else:
                 p = self.index.players[key]
                 first, last = p["bdl_first_name"].lower(), p["bdl_last_name"].lower()
@@ -464,6 +392,8 @@ class BalldontlieApi(ApiModule):
         player_id = _int(request.path_params["id"], "id")
         key = self.index.player_by_bdl_id.get(player_id)
         if key is None and player_id not in self.retired:
+            raise ApiError(bdl_error(404, "Not Found"))
+        if key is not None and not self.index.debuted(key, eastern_date(request.now)):
             raise ApiError(bdl_error(404, "Not Found"))
         return ApiResponse(200, {"data": self._render_any(player_id, key, request.now)})
 

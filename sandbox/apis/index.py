@@ -1,4 +1,12 @@
-"""The league pre-indexed for serving: by date, by every source's id, lines by game.
+"""The league's response-shaped records for serving: games, box rows, line slices.
+
+One index, two layers. The League owns the lookups (`League.lookups`: game by every source's id,
+games by date, a game's rows in each frame, a player's stints and so his team on a date), because
+they are facts of the league that the League's own accessors need too, and the league must not
+depend on its HTTP face. `LeagueIndex` builds on top of them only what the server renders from:
+plain-Python records (`GameRec`, `BoxRow`, player and team dicts) and the line snapshots as numpy
+columns, each stored once in frame order and reached through the League's lookups. It defines no
+lookup of its own beyond orderings a response needs (balldontlie ids ascending, for cursors).
 
 Built once per League (cached by object identity) so that a request never scans a whole DataFrame:
 a day's requests touch a dict lookup per game and a numpy slice per game's lines. Everything the
@@ -14,6 +22,7 @@ import math
 import threading
 import weakref
 from collections import defaultdict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -21,7 +30,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sandbox.defaults import DEFAULT_SEASON
+from sandbox.league import team_on
+from sandbox.schedule import season_window
+from sandbox.teams import team_table
+
 _STAT_ID_BASE = 20_000_000
+# each season back starts its stat ids this much lower: ids grow with time, never meet
+_STAT_IDS_PER_SEASON = 1_000_000
 _REGULATION_SECONDS = 4 * 12 * 60
 _QUARTER_SECONDS = 12 * 60
 _OVERTIME_SECONDS = 5 * 60
@@ -282,7 +298,16 @@ class GameLine:
 class _Slices:
     """A frame sorted by (game, group..., snapshot) kept as numpy columns, sliced per game."""
 
-    def __init__(self, frame: pd.DataFrame, group_cols: list[str], value_cols: list[str]) -> None:
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        group_cols: list[str],
+        value_cols: list[str],
+        span: Any,
+    ) -> None:
+        # `span(game_key) -> (start, end)`: the League's per-game bounds. The lexsort below keeps
+        # game_key the primary key, so each game's rows stay at the same positions.
+        self.span = span
         self.codes: dict[str, list[Any]] = {}
         columns: dict[str, np.ndarray] = {}
         for col in group_cols:
@@ -310,13 +335,10 @@ class _Slices:
         for arr in self.groups:
             combined = combined * (int(arr.max(initial=0)) + 1) + arr
         self.group_id = combined
-        uniq, starts = np.unique(self.game, return_index=True)
-        ends = np.append(starts[1:], len(self.game))
-        self.bounds = {int(g): (int(s), int(e)) for g, s, e in zip(uniq, starts, ends, strict=True)}
 
     def latest(self, game_key: int, at_ns: int) -> np.ndarray:
         """Row positions of the latest row per group with snapshot <= at."""
-        start, end = self.bounds.get(game_key, (0, 0))
+        start, end = self.span(game_key)
         if start == end:
             return np.empty(0, dtype="int64")
         rows = np.arange(start, end)[self.snap[start:end] <= at_ns]
@@ -332,15 +354,60 @@ class _Slices:
         return self.codes[col][value] if col in self.codes else value
 
     def snapshot_ns(self, game_key: int) -> np.ndarray:
-        start, end = self.bounds.get(game_key, (0, 0))
+        start, end = self.span(game_key)
         return self.snap[start:end]
 
 
-class LeagueIndex:
-    """Read-only lookups over one League; safe to share between request threads."""
+class _Records(Mapping[Any, Any]):
+    """Records stored once in frame order, reached by key through the League's lookups.
 
-    def __init__(self, league: Any) -> None:
+    `steps` are the League's dicts applied in turn (balldontlie id -> game_key -> position), so the
+    HTTP layer answers "which record has this id" with the League's one answer.
+    """
+
+    __slots__ = ("_records", "_steps")
+
+    def __init__(self, records: list[Any], *steps: Mapping[Any, Any]) -> None:
+        self._records = records
+        self._steps = steps
+
+    def __getitem__(self, key: Any) -> Any:
+        for step in self._steps:
+            key = step[key]
+        return self._records[key]
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except (KeyError, TypeError):
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        return self.get(key, _MISSING) is not _MISSING
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._steps[0])
+
+    def __len__(self) -> int:
+        return len(self._steps[0])
+
+
+_MISSING = object()
+
+
+class LeagueIndex:
+    """Response-shaped records over one League; read-only, safe to share between request threads.
+
+    Every lookup goes through `league.lookups` (see the module docstring); what is stored here is
+    the rendering material: `GameRec` per game, `BoxRow` lists per game and per player, player and
+    team dicts with plain-Python values, the prop and game-line snapshots as numpy columns.
+    """
+
+    def __init__(self, league: Any, people: PeopleIndex | None = None) -> None:
         self.league = league
+        self.lookups = league.lookups
+        # A server of several seasons answers "his team on a date" across them (see PeopleIndex)
+        self.people = people
         self.seed = int(league.seed)
         self.season = int(league.season)
         self._index_teams(league.teams)
@@ -362,22 +429,27 @@ class LeagueIndex:
             self.teams[str(row["team_key"])] = row
 
     def _index_players(self, players: pd.DataFrame) -> None:
-        self.players: dict[int, dict[str, Any]] = {}
-        for rec in players.to_dict("records"):
-            row = {k: _py(v) for k, v in rec.items()}
-            self.players[int(row["player_key"])] = row
-        self.player_by_bdl_id = {int(p["bdl_id"]): key for key, p in self.players.items()}
-        # Stints are the League's to index (team_of asks it): one answer, kept in one place.
+        records = [{k: _py(v) for k, v in rec.items()} for rec in players.to_dict("records")]
+        # player_key -> record and balldontlie id -> player_key: the League's lookups
+        self.players: Mapping[int, dict[str, Any]] = _Records(records, self.lookups.player_pos)
+        self.player_by_bdl_id: Mapping[int, int] = self.lookups.player_by_bdl
         self.players_sorted_by_bdl = sorted(self.players, key=lambda k: self.players[k]["bdl_id"])
 
     def team_of(self, player_key: int, on: date) -> str:
-        """The team a player belonged to on a date: the League's one answer (see League.team_of)."""
+        """The team a player belonged to on a date: the League's one answer (see League.team_of),
+        over every served season's stints when the server serves several."""
+        if self.people is not None:
+            return self.people.team_of(player_key, on)
         return str(self.league.team_of(player_key, on))
+
+    def debuted(self, player_key: int, on: date) -> bool:
+        """Whether /players lists him on `on`: one season's roster is listed whole."""
+        return True
 
     # --- games ----------------------------------------------------------------------------------
 
     def _index_games(self, games: pd.DataFrame) -> None:
-        recs: list[GameRec] = []
+        by_pos: list[GameRec] = []
         for rec in games.to_dict("records"):
             key = int(rec["game_key"])
             tipoff = _as_utc(rec["tipoff_at"])
@@ -386,7 +458,7 @@ class LeagueIndex:
             if tipoff is None or final is None or game_date is None:
                 raise ValueError(f"league games: game {key} lacks tipoff_at/final_at/game_date")
             snaps = np.union1d(self._props.snapshot_ns(key), self._lines.snapshot_ns(key))
-            recs.append(
+            by_pos.append(
                 GameRec(
                     game_key=key,
                     season=int(rec["season"]),
@@ -405,32 +477,27 @@ class LeagueIndex:
                     postseason=bool(_py(rec.get("postseason")) or False),
                 )
             )
-        recs.sort(key=lambda g: (g.tipoff_at, g.game_key))
-        self.games = recs
-        self.game_by_key = {g.game_key: g for g in recs}
-        self.game_by_bdl_id = {g.bdl_id: g for g in recs}
-        self.game_by_espn_id = {g.espn_id: g for g in recs}
-        self.game_by_odds_id = {g.odds_event_id: g for g in recs}
-        self.games_by_date: dict[date, list[GameRec]] = defaultdict(list)
-        for g in recs:
-            self.games_by_date[g.game_date].append(g)
-        self.dates = sorted(self.games_by_date)
-        self.games_by_bdl_id = sorted(recs, key=lambda g: g.bdl_id)
+        look = self.lookups
+        self._game_at = by_pos  # in the League's frame order: lookups give positions
+        self.games = sorted(by_pos, key=lambda g: (g.tipoff_at, g.game_key))
+        self.game_by_key: Mapping[int, GameRec] = _Records(by_pos, look.game_pos)
+        self.game_by_bdl_id: Mapping[int, GameRec] = _Records(by_pos, look.by_bdl, look.game_pos)
+        self.game_by_espn_id: Mapping[str, GameRec] = _Records(by_pos, look.by_espn, look.game_pos)
+        self.game_by_odds_id: Mapping[str, GameRec] = _Records(by_pos, look.by_odds, look.game_pos)
+        self.dates: list[date] = look.dates
+        self.games_by_bdl_id = sorted(by_pos, key=lambda g: g.bdl_id)
         self._bdl_ids = [g.bdl_id for g in self.games_by_bdl_id]
-        self.season_start = self.dates[0] if self.dates else date(self.season, 10, 21)
-        leads = [g.tipoff_at - g.first_line_at for g in recs if g.first_line_at is not None]
+        self.season_start = self.dates[0] if self.dates else season_window(self.season)[0]
+        leads = [g.tipoff_at - g.first_line_at for g in by_pos if g.first_line_at is not None]
         self.listing_lead: timedelta = max(leads, default=timedelta(0))
 
     def games_on(self, day: date) -> list[GameRec]:
-        return list(self.games_by_date.get(day, ()))
+        at = self._game_at
+        return [at[p] for p in self.lookups.positions_on(day).tolist()]
 
     def games_between(self, first: date, last: date) -> list[GameRec]:
-        lo = bisect.bisect_left(self.dates, first)
-        hi = bisect.bisect_right(self.dates, last)
-        out: list[GameRec] = []
-        for day in self.dates[lo:hi]:
-            out.extend(self.games_by_date[day])
-        return out
+        at = self._game_at
+        return [at[p] for p in self.lookups.positions_between(first, last)]
 
     def games_after_bdl_id(self, cursor: int) -> list[GameRec]:
         """Games in balldontlie id order with an id above the cursor."""
@@ -444,42 +511,44 @@ class LeagueIndex:
             name: box[name].fillna(0).to_numpy(dtype="int64").tolist() for name in _BOX_INT_FIELDS
         }
         reasons = [_py(v) for v in box["dnp_reason"].tolist()]
-        columns = zip(
-            box["game_key"].to_numpy(dtype="int64").tolist(),
-            box["player_key"].to_numpy(dtype="int64").tolist(),
-            box["team_key"].astype(str).tolist(),
-            box["is_starter"].to_numpy(dtype=bool).tolist(),
-            box["did_not_play"].to_numpy(dtype=bool).tolist(),
-            reasons,
-            *(ints[name] for name in _BOX_INT_FIELDS),
-            strict=True,
+        columns = list(
+            zip(
+                box["game_key"].to_numpy(dtype="int64").tolist(),
+                box["player_key"].to_numpy(dtype="int64").tolist(),
+                box["team_key"].astype(str).tolist(),
+                box["is_starter"].to_numpy(dtype=bool).tolist(),
+                box["did_not_play"].to_numpy(dtype=bool).tolist(),
+                reasons,
+                *(ints[name] for name in _BOX_INT_FIELDS),
+                strict=True,
+            )
         )
-        by_game: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-        for values in columns:
-            by_game[values[0]].append(values)
-        self.box: dict[int, list[BoxRow]] = {}
+        by_pos: list[list[BoxRow]] = [[] for _ in self._game_at]
+        self.box: Mapping[int, list[BoxRow]] = _Records(by_pos, self.lookups.game_pos)
         self.box_by_player: dict[int, list[BoxRow]] = defaultdict(list)
-        next_id = _STAT_ID_BASE
+        next_id = _STAT_ID_BASE - _STAT_IDS_PER_SEASON * (DEFAULT_SEASON - self.season)
         for game in self.games:
-            rows = by_game.get(game.game_key, [])
+            start, end = self.lookups.span("box", game.game_key)
+            rows = columns[start:end]
             team_order = {game.away: 0, game.home: 1}
             # away team first, starters, then bench by minutes, did-not-play last
             rows.sort(key=lambda r: (team_order.get(r[2], 2), not r[3], r[4], -r[6], r[1]))
-            out = []
+            out = by_pos[self.lookups.game_pos[game.game_key]]
             for values in rows:
                 next_id += 1
                 row = BoxRow(next_id, *values)
                 out.append(row)
                 self.box_by_player[row.player_key].append(row)
-            self.box[game.game_key] = out
 
     # --- lines ----------------------------------------------------------------------------------
 
     def _index_lines(self, props: pd.DataFrame, game_lines: pd.DataFrame) -> None:
+        span = self.lookups.span
         self._props = _Slices(
             props,
             ["bookmaker_key", "market", "player_key"],
             ["point", "over_price", "under_price"],
+            functools.partial(span, "props"),
         )
         self._lines = _Slices(
             game_lines,
@@ -494,6 +563,7 @@ class LeagueIndex:
                 "total_over_price",
                 "total_under_price",
             ],
+            functools.partial(span, "game_lines"),
         )
 
     def props_at(self, game_key: int, at: datetime) -> list[PropLine]:
@@ -528,19 +598,79 @@ class LeagueIndex:
         return out
 
 
+class PeopleIndex:
+    """Everyone of every served season, for balldontlie's all-time `/players` (issue 13).
+
+    Built from the seasons' rosters alone (sandbox/history.py: no games simulated, no season
+    loaded), so listing players never loads a season the request does not ask about. A person's
+    team on a date follows `team_on` over his stints of all seasons: in a season he played, that
+    season's team; after his last, his last team. He is listed from his first stint on.
+    """
+
+    def __init__(self, seed: int) -> None:
+        from sandbox.history import people, stints
+
+        self.seed = int(seed)
+        self.season = DEFAULT_SEASON
+        self.teams: dict[str, dict[str, Any]] = {}
+        for rec in team_table().to_dict("records"):
+            row = {k: _py(v) for k, v in rec.items()}
+            self.teams[str(row["team_key"])] = row
+        self.players: dict[int, dict[str, Any]] = {}
+        for rec in people(seed).to_dict("records"):
+            row = {k: _py(v) for k, v in rec.items()}
+            self.players[int(row["player_key"])] = row
+        self.player_by_bdl_id = {int(p["bdl_id"]): key for key, p in self.players.items()}
+        self.players_sorted_by_bdl = sorted(self.players, key=lambda k: self.players[k]["bdl_id"])
+        self._stints: dict[int, list[tuple[date, date | None, str]]] = defaultdict(list)
+        for pk, team, start, end in stints(seed)[
+            ["player_key", "team_key", "start_date", "end_date"]
+        ].itertuples(index=False):
+            self._stints[int(pk)].append((start, end, str(team)))
+        for key, spans in self._stints.items():
+            spans.sort(key=lambda span: span[0])
+            # a season's open last stint ends where his next season's first begins
+            self._stints[key] = [
+                (start, end if end is not None or i + 1 == len(spans) else
+                 spans[i + 1][0] - timedelta(days=1), team)
+                for i, (start, end, team) in enumerate(spans)
+            ]  # fmt: skip
+
+    def team_of(self, player_key: int, on: date) -> str:
+        spans = self._stints.get(int(player_key))
+        if not spans:
+            raise KeyError(f"sandbox people: player_key={player_key!r} has no stint")
+        return team_on(spans, on)
+
+    def debuted(self, player_key: int, on: date) -> bool:
+        return self._stints[int(player_key)][0][0] <= on
+
+
 _CACHE: dict[int, tuple[weakref.ref[Any], LeagueIndex]] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def index_for(league: Any) -> LeagueIndex:
-    """One LeagueIndex per League object, shared by every server built on it."""
+def index_for(league: Any, people: PeopleIndex | None = None) -> LeagueIndex:
+    """One LeagueIndex per League object, shared by every server built on it.
+
+    `people` (a server of several seasons) is attached to the shared index: it is the same for
+    every server of the League's seed, and changes no answer about the League's own season.
+    """
     with _CACHE_LOCK:
         hit = _CACHE.get(id(league))
         if hit is not None and hit[0]() is league:
+            if people is not None:
+                hit[1].people = people
             return hit[1]
-    built = LeagueIndex(league)
+    built = LeagueIndex(league, people)
     with _CACHE_LOCK:
         for key in [k for k, (ref, _) in _CACHE.items() if ref() is None]:
             del _CACHE[key]
         _CACHE[id(league)] = (weakref.ref(league), built)
     return built
+
+
+@functools.lru_cache(maxsize=4)
+def people_for(seed: int) -> PeopleIndex:
+    """One PeopleIndex per seed (built from rosters alone, in well under a second)."""
+    return PeopleIndex(seed)
