@@ -13,10 +13,15 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from models_ml.errors import NoModelError
-from models_ml.systems import LOADERS, System
+
+if TYPE_CHECKING:
+    from models_ml.systems import System
+
+# models_ml.systems (catboost, scipy) loads in a second or more: `load` imports it, so that asking
+# whether a model exists (`latest_folder`) reads metadata only
 
 
 @dataclass
@@ -54,6 +59,8 @@ def save(trained: TrainedModel, registry: Path) -> Path:
 
 
 def load(folder: Path) -> TrainedModel:
+    from models_ml.systems import LOADERS
+
     metadata = json.loads((folder / "metadata.json").read_text())
     model = LOADERS[metadata["system"]](folder)
     return TrainedModel(metadata["system"], metadata["version"], model, metadata, folder)
@@ -61,6 +68,12 @@ def load(folder: Path) -> TrainedModel:
 
 def latest(registry: Path, system: str, scoring_date: date) -> TrainedModel:
     """The newest model of `system` trained only on games before `scoring_date`."""
+    return load(latest_folder(registry, system, scoring_date))
+
+
+def latest_folder(registry: Path, system: str, scoring_date: date) -> Path:
+    """The folder of the model `latest` loads, found from the metadata alone (no model is
+    loaded); NoModelError when there is none."""
     folder = Path(registry) / system
     candidates = []
     for meta_path in sorted(folder.glob("*/metadata.json")):
@@ -73,4 +86,4 @@ def latest(registry: Path, system: str, scoring_date: date) -> TrainedModel:
             f"registry {registry}: no {system} model trained through {scoring_date} or earlier "
             f"(run `python -m models_ml train --through {scoring_date}`)"
         )
-    return load(max(candidates)[2])
+    return max(candidates)[2]

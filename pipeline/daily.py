@@ -113,15 +113,16 @@ def last_loaded_date(warehouse: Path) -> date | None:
 
 
 def needs_training(settings: Settings, day: date) -> bool:
-    """True when some system has no model that may score `day` (an empty registry)."""
+    """True when some system has no model that may score `day` (an empty registry). Reads the
+    models' metadata only: the score step loads the models themselves."""
     from models_ml.config import SYSTEMS, default_registry
     from models_ml.errors import NoModelError
-    from models_ml.registry import latest
+    from models_ml.registry import latest_folder
 
     registry = default_registry(settings.warehouse)
     for system in SYSTEMS:
         try:
-            latest(registry, system, day)
+            latest_folder(registry, system, day)
         except NoModelError:
             return True
     return False
@@ -148,7 +149,9 @@ class DailyRun:
         # the command line starts the sandbox in-process when no API is configured, as extract's
         # CLI does; tests hand a config already aimed at their session's sandbox
         self.start_sandbox = start_sandbox
-        self.log = RunLog(settings.warehouse, self.run_id, day)
+        # one connection kept between the run log's writes, released while extract, dbt or the
+        # trainer have the file (pipeline/runlog.py)
+        self.log = RunLog(settings.warehouse, self.run_id, day, keep_open=True)
         self.result = DailyResult(self.run_id, day)
         self.lock: DailyLock | None = None
         self.bootstrap = False
@@ -160,7 +163,7 @@ class DailyRun:
 
     def run(self) -> DailyResult:
         started = time.monotonic()
-        with daily_lock(self.settings.lock_path, self.run_id) as lock:
+        with daily_lock(self.settings.lock_path, self.run_id) as lock, self._log_released():
             self.lock = lock
             if lock.took_over is not None:
                 self.say(
@@ -203,6 +206,14 @@ class DailyRun:
             raise breach
         return self.result
 
+    @contextmanager
+    def _log_released(self) -> Iterator[None]:
+        """The run log's kept connection closed when the run ends, however it ends."""
+        try:
+            yield
+        finally:
+            self.log.release()
+
     def say(self, message: str, plain: str = "") -> None:
         """`message` in rich markup, then `plain` as it is (reasons quote upstream text, whose
         brackets are not markup)."""
@@ -211,13 +222,19 @@ class DailyRun:
         self.console.print(line, soft_wrap=True, highlight=False)
 
     @contextmanager
-    def step(self, name: str, *, spinner: bool = True) -> Iterator[StepRecord]:
+    def step(
+        self, name: str, *, spinner: bool = True, hands_off: bool = False
+    ) -> Iterator[StepRecord]:
         """The run-log row of one step, 'running' before it and final after; a failure stops the
-        run as `StepFailedError` naming the step."""
+        run as `StepFailedError` naming the step. `hands_off`: the step's work opens the
+        warehouse with settings of its own (extract, dbt, the trainer), so the run log's kept
+        connection is closed once the 'running' row is committed."""
         assert self.lock is not None
         self.lock.step(name)
         record = StepRecord(name)
         self.log.start(name)
+        if hands_off:
+            self.log.release()
         started = time.monotonic()
         try:
             with self.console.status(f"{name} ...") if spinner else nullcontext():
@@ -287,7 +304,8 @@ class DailyRun:
 
         why = "an empty warehouse" if self.bootstrap else f"dates missing since {first}"
         self.say(f"backfill {first}..{last} first ({why})")
-        with self.step("backfill", spinner=False) as record:  # the progress bar is the display
+        # the progress bar is the display, not a spinner
+        with self.step("backfill", spinner=False, hands_off=True) as record:
             since = utcnow()
             report: BackfillReport | RunReport
             with BackfillProgress((last - first).days + 1) as bar:
@@ -300,6 +318,7 @@ class DailyRun:
                     record.status, record.error = "warning", _reason(exc)
                     self.result.warnings.append(f"backfill: {_reason(exc)}")
             record.rows_out = _rows(report)
+            self.log.hold()  # extract closed the file: the run log's connection serves the read
             record.details.update(
                 first=first, last=last, http_calls=report.http_calls, load_ids=self._load_ids(since)
             )
@@ -307,7 +326,7 @@ class DailyRun:
     def _extract(self, config: ExtractConfig) -> None:
         from extract.runner import run_extract
 
-        with self.step("extract") as record:
+        with self.step("extract", hands_off=True) as record:
             since = utcnow()
             try:
                 report = run_extract(config, [self.day], run_id=self.run_id)
@@ -319,6 +338,7 @@ class DailyRun:
             self.loaded_sources = sorted({s for d in report.dates for s in d.rows})
             self.extract_now = report.now.astimezone(UTC).replace(tzinfo=None)
             record.rows_out = _rows(report)
+            self.log.hold()  # extract closed the file: the run log's connection serves the read
             record.details.update(
                 now=self.extract_now,
                 rows={s: r for d in report.dates for s, r in d.rows.items()},
@@ -351,7 +371,7 @@ class DailyRun:
     def _dbt(self, name: str, selection: tuple[str, ...]) -> None:
         from pipeline import dbt
 
-        with self.step(name) as record:
+        with self.step(name, hands_off=True) as record:
             outcome = dbt.build(self.settings, selection, self.run_id)
             record.rows_out = outcome.nodes
             record.details.update(
@@ -372,7 +392,7 @@ class DailyRun:
     def _train(self) -> None:
         from models_ml.api import train
 
-        with self.step("train") as record:
+        with self.step("train", hands_off=True) as record:
             trained = train(self.settings.warehouse, self.day)
             record.rows_out = len(trained)
             record.details["models"] = [str(getattr(m, "version", m)) for m in trained]

@@ -6,8 +6,13 @@ when the process is killed: a row left 'running' by a dead job is marked 'abando
 status is the run's ('ok', 'failed', 'breach' when coverage missed its target).
 
 The table is a dbt source (dbt_project/staging/pipeline/); pipeline health per day is a mart over
-it. Each write opens the warehouse, writes and closes it again: between two writes extract, dbt and
-models_ml take the file in turn (DuckDB allows one writer at a time).
+it. Each write commits at once (a row is in the file before the step's work starts). By default each
+write opens the warehouse, writes and closes it again. The daily job keeps one connection open
+between writes instead (`keep_open`): each open of a season's warehouse, and the checkpoint on its
+close, costs tens of milliseconds. It `release()`s the file before a step hands it to extract, dbt
+or the trainer, which open it with settings of their own (DuckDB allows one writer at a time, and
+one configuration per file in a process); while the connection is kept, the job's own reads (checks,
+scoring, coverage, publishing) open the file in the same configuration and share it.
 """
 
 from __future__ import annotations
@@ -81,15 +86,46 @@ class RunLog:
     warehouse: Path
     run_id: str
     run_date: date
+    # keep the connection open between writes until `release()` (the daily job's choice)
+    keep_open: bool = False
+    _con: duckdb.DuckDBPyConnection | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    @contextmanager
+    def _session(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The connection of one write: the kept one (opened on first use), or one of its own.
+        Every statement commits as it returns (DuckDB's auto-commit)."""
+        if not self.keep_open:
+            with _connect(self.warehouse) as con:
+                yield con
+            return
+        if self._con is None:
+            self._con = duckdb.connect(str(self.warehouse))
+        yield self._con
+
+    def hold(self) -> None:
+        """Open the kept connection now (keep_open): reads of the warehouse in this process, in
+        DuckDB's default configuration, then share it instead of opening the file again."""
+        if self.keep_open and self._con is None:
+            self.warehouse.parent.mkdir(parents=True, exist_ok=True)
+            self._con = duckdb.connect(str(self.warehouse))
+
+    def release(self) -> None:
+        """Close the kept connection, if any: before another configuration opens the file, and at
+        the end of the run. The next write opens it again."""
+        con, self._con = self._con, None
+        if con is not None:
+            con.close()
 
     def ensure(self) -> None:
         self.warehouse.parent.mkdir(parents=True, exist_ok=True)
-        with _connect(self.warehouse) as con:
+        with self._session() as con:
             con.execute(DDL)
 
     def abandon_stale(self) -> list[tuple[str, str, date]]:
         """Mark rows left 'running' by dead jobs as 'abandoned'; returns (run_id, step, date)."""
-        with _connect(self.warehouse) as con:
+        with self._session() as con:
             rows = con.execute(
                 f"update {TABLE} set status = 'abandoned', finished_at = ?, "
                 "error = coalesce(error, ?) where status = 'running' and run_id <> ? "
@@ -104,7 +140,7 @@ class RunLog:
         return sorted(rows, key=lambda r: (r[2], r[0], STEPS.index(r[1]) if r[1] in STEPS else 99))
 
     def start(self, step: str, details: Mapping[str, Any] | None = None) -> None:
-        with _connect(self.warehouse) as con:
+        with self._session() as con:
             con.execute(
                 f"insert into {TABLE} (run_id, step, run_date, started_at, status, details) "
                 "values (?, ?, ?, ?, 'running', ?)",
@@ -123,7 +159,7 @@ class RunLog:
     ) -> None:
         if status not in STATUSES or status == "running":
             raise ValueError(f"run log: status {status!r} of step {step} is not a final status")
-        with _connect(self.warehouse) as con:
+        with self._session() as con:
             con.execute(
                 f"update {TABLE} set finished_at = ?, status = ?, rows_in = ?, rows_out = ?, "
                 "error = ?, details = coalesce(?, details) "

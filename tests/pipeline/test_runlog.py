@@ -4,6 +4,8 @@ marked 'abandoned' by the next one, and `python -m pipeline status` reading it b
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -123,3 +125,42 @@ def test_status_says_completed(tmp_path: Path) -> None:
     said = CliRunner().invoke(app, ["status"], env=daily_env(tmp_path))
     assert said.exit_code == 0, said.output
     assert "run 20251105T190000Z-cccccc of 2025-11-05: completed" in said.output
+
+
+def test_a_kept_connection_commits_each_row_before_the_step_runs(tmp_path: Path) -> None:
+    """The daily job keeps the run log's connection open between writes: a job killed with it
+    open still leaves its 'running' rows in the file for the next job to mark 'abandoned'."""
+    warehouse = tmp_path / "w.duckdb"
+    code = (
+        "import os, sys, datetime\n"
+        "from pathlib import Path\n"
+        "from pipeline.runlog import RunLog\n"
+        f"log = RunLog(Path({str(warehouse)!r}), 'run-killed', datetime.date(2025, 11, 5),"
+        " keep_open=True)\n"
+        "log.ensure()\n"
+        "log.start('run')\n"
+        "log.start('extract')\n"
+        "log.finish('extract', 'ok')\n"
+        "log.start('dbt_features')\n"
+        "os._exit(9)  # no close, no checkpoint: as a SIGKILL leaves it\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", code], check=False)
+    assert killed.returncode == 9
+    nxt = RunLog(warehouse, "run-next", DAY, keep_open=True)
+    nxt.ensure()
+    assert nxt.abandon_stale() == [("run-killed", "run", DAY), ("run-killed", "dbt_features", DAY)]
+    nxt.start("run")
+    # while kept, the job's own reads in DuckDB's default configuration share the connection
+    con = duckdb.connect(str(warehouse))
+    try:
+        assert con.execute("select count(*) from raw_pipeline.run_log").fetchone() == (4,)
+    finally:
+        con.close()
+    nxt.release()
+    statuses = {(r[0], r[1]): r[2] for r in _rows(warehouse)}  # read-only: released
+    assert statuses == {
+        ("run-killed", "run"): "abandoned",
+        ("run-killed", "extract"): "ok",
+        ("run-killed", "dbt_features"): "abandoned",
+        ("run-next", "run"): "running",
+    }
