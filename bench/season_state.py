@@ -23,6 +23,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -130,8 +131,9 @@ def _cached(name: str, key: str, build: Callable[[Path], str]) -> Path:
     with (CACHE / f".{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (cached / "DONE").exists():
-            for stale in CACHE.glob(f"{name}-*"):
-                shutil.rmtree(stale)
+            for stale in CACHE.iterdir():  # this name's older keys ("history-<key>" only:
+                if re.fullmatch(rf"{name}-[0-9a-f]{{16}}", stale.name):  # not "history-raw-...")
+                    shutil.rmtree(stale)
             building = CACHE / f"{name}.building"
             shutil.rmtree(building, ignore_errors=True)
             building.mkdir()
