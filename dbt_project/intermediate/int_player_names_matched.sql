@@ -65,21 +65,18 @@ appearances as (
 
 ),
 
-candidates as (
+pairs as (
 
     select
         appearances.source,
         appearances.source_player_ref,
         appearances.game_id,
         appearances.game_date,
+        appearances.player_name_key,
         rosters.bdl_player_id,
+        rosters.player_name_key as candidate_name_key,
         appearances.player_name_key = rosters.player_name_key as is_exact,
-        overrides.canonical_name is not null as is_override,
-        {{ regex_extract('appearances.player_name_key', '^([^ ]+) ') }} as given_name,
-        {{ regex_extract('appearances.player_name_key', '^[^ ]+ (.+)$') }} as surname,
-        {{ regex_extract('rosters.player_name_key', '^([^ ]+) ') }} as candidate_given_name,
-        {{ regex_extract('rosters.player_name_key', '^[^ ]+ (.+)$') }} as candidate_surname,
-        {{ name_similarity('appearances.player_name_key', 'rosters.player_name_key') }} as similarity
+        overrides.canonical_name is not null as is_override
     from appearances
     inner join rosters
         on
@@ -93,6 +90,61 @@ candidates as (
 
 ),
 
+-- an exact key or an override outranks every fuzzy score: only appearances with neither are
+-- scored (the edit distances of every pair were most of this model's time)
+settled as (
+
+    select distinct
+        source,
+        source_player_ref,
+        game_id
+    from pairs
+    where is_exact or is_override
+
+),
+
+unsettled as (
+
+    select distinct
+        appearances.source,
+        appearances.source_player_ref,
+        appearances.game_id,
+        appearances.player_name_key
+    from appearances
+    left outer join settled
+        on
+            appearances.source = settled.source
+            and appearances.source_player_ref = settled.source_player_ref
+            and appearances.game_id = settled.game_id
+    where settled.game_id is null
+
+),
+
+-- the appearance's name is taken from unsettled, not pairs: the scores then depend on the join,
+-- and DuckDB cannot push the score filter below it onto every pair
+candidates as (
+
+    select
+        pairs.source,
+        pairs.source_player_ref,
+        pairs.game_id,
+        pairs.game_date,
+        pairs.bdl_player_id,
+        {{ regex_extract('unsettled.player_name_key', '^([^ ]+) ') }} as given_name,
+        {{ regex_extract('unsettled.player_name_key', '^[^ ]+ (.+)$') }} as surname,
+        {{ regex_extract('pairs.candidate_name_key', '^([^ ]+) ') }} as candidate_given_name,
+        {{ regex_extract('pairs.candidate_name_key', '^[^ ]+ (.+)$') }} as candidate_surname,
+        {{ name_similarity('unsettled.player_name_key', 'pairs.candidate_name_key') }} as similarity
+    from pairs
+    inner join unsettled
+        on
+            pairs.source = unsettled.source
+            and pairs.source_player_ref = unsettled.source_player_ref
+            and pairs.game_id = unsettled.game_id
+            and pairs.player_name_key = unsettled.player_name_key
+
+),
+
 scored as (
 
     select
@@ -101,13 +153,21 @@ scored as (
         game_id,
         game_date,
         bdl_player_id,
+        case when is_exact then 'exact_key' else 'override' end as match_method,
+        1.0 as match_score
+    from pairs
+    where is_exact or is_override
+
+    union all
+
+    select
+        source,
+        source_player_ref,
+        game_id,
+        game_date,
+        bdl_player_id,
+        'fuzzy' as match_method,
         case
-            when is_exact then 'exact_key'
-            when is_override then 'override'
-            else 'fuzzy'
-        end as match_method,
-        case
-            when is_exact or is_override then 1.0
             -- the same surname, and one given name starts the other ("mo" / "mohamed")
             when
                 surname = candidate_surname

@@ -86,13 +86,25 @@ def test_no_name_is_left_unmatched(dbt_build: DbtBuild) -> None:
     assert rows(dbt_build.warehouse, "select * from analytics.int_player_names_unmatched") == []
 
 
+# a later dlt load than any in the table, as every new row arrives (the staging of the odds feed
+# is incremental by load)
+LATER_LOAD = (
+    "cast((select max(cast(_dlt_load_id as double)) from raw_odds_api.player_props) + 3600"
+    " as varchar) as _dlt_load_id"
+)
+
+
+# the name matching and all it feeds, and the odds feed's staging (a table) that takes the rows in
+STAGED_NAMES_ON = ("stg_odds_api__player_props", "int_player_names_matched+")
+
+
 def _insert_prop_names(warehouse: Path, names: list[str]) -> None:
     """Copy one real prop row per name, spelt as no player is (a name the sandbox never sent)."""
     for name in names:
         execute(
             warehouse,
             "insert into raw_odds_api.player_props select * replace"
-            f" ('{name}' as outcome__description, 'x' || _dlt_id as _dlt_id)"
+            f" ('{name}' as outcome__description, 'x' || _dlt_id as _dlt_id, {LATER_LOAD})"
             " from raw_odds_api.player_props limit 1",
         )
 
@@ -101,7 +113,11 @@ def test_a_name_nobody_sent_is_reported_by_name_then_fails_past_the_threshold(co
     warehouse, dbt = copy_of
     _insert_prop_names(warehouse, ["Zebulon Quixote"])
     result = dbt(
-        "build", "--select", "int_player_names_matched+", "--exclude", "fct_player_prop_features"
+        "build",
+        "--select",
+        *STAGED_NAMES_ON,
+        "--exclude",
+        "fct_player_prop_features",
     )
     assert rows(
         warehouse, "select source, player_name from analytics.int_player_names_unmatched"
@@ -113,7 +129,7 @@ def test_a_name_nobody_sent_is_reported_by_name_then_fails_past_the_threshold(co
     result = dbt(
         "build",
         "--select",
-        "int_player_names_matched+",
+        *STAGED_NAMES_ON,
         "--exclude",
         "fct_player_prop_features",
         check=False,
@@ -138,10 +154,10 @@ def test_an_override_row_fixes_a_name(copy_of: Any) -> None:
     execute(
         warehouse,
         "insert into raw_odds_api.player_props select * replace"
-        f" ('{alias}' as outcome__description, 'y' || _dlt_id as _dlt_id)"
+        f" ('{alias}' as outcome__description, 'y' || _dlt_id as _dlt_id, {LATER_LOAD})"
         f" from raw_odds_api.player_props where outcome__description = '{player[0]}'",
     )
-    dbt("run", "--select", "int_player_names_matched+", "--exclude", "fct_player_prop_features")
+    dbt("run", "--select", *STAGED_NAMES_ON, "--exclude", "fct_player_prop_features")
     assert rows(
         warehouse,
         f"select count(*) from analytics.int_player_names_unmatched where player_name = '{alias}'",
@@ -152,7 +168,7 @@ def test_an_override_row_fixes_a_name(copy_of: Any) -> None:
         "insert into reference.player_name_overrides"
         f" values ('odds_api', '{alias}', '{player[1]}', 'test')",
     )
-    dbt("run", "--select", "int_player_names_matched+", "--exclude", "fct_player_prop_features")
+    dbt("run", "--select", *STAGED_NAMES_ON, "--exclude", "fct_player_prop_features")
     assert rows(
         warehouse,
         "select match_method from analytics.int_player_crosswalk"

@@ -271,3 +271,44 @@ def test_a_person_opening_the_report_sees_the_picks_and_every_plot(published: Pu
     for image in seen["images"]:
         assert image["complete"], image
         assert image["width"] > 0, f"{image['src']} did not load"
+
+
+@pytest.mark.parametrize("name", JSON_FILES)
+def test_the_quick_check_never_accepts_what_jsonschema_rejects(
+    published: Published, name: str
+) -> None:
+    """`validate` skips jsonschema when its quick check passes: on a thousand seeded mutations
+    of each real file (a value retyped, pushed out of range, emptied, a key dropped or added),
+    whatever the quick check accepts, jsonschema accepts too; and it accepts the real file."""
+    import copy
+    import random
+
+    from pipeline.publish import _quick_check, schema
+
+    checker = jsonschema.Draft202012Validator(schema(name))
+    original = _load(published, name)
+    assert _quick_check(name)(original)
+    rng = random.Random(13)
+    odd_values = [None, "", "x", -1, 101, 1.5, 10**9, True, [], {}, "2026-13-45", -0.5]
+    rejected = 0
+    for _ in range(1000):
+        document = copy.deepcopy(original)
+        path, node = [], document
+        while isinstance(node, dict | list) and node and rng.random() < 0.8:
+            key = rng.choice(list(node)) if isinstance(node, dict) else rng.randrange(len(node))
+            path.append(key)
+            parent, node = node, node[key]
+        if not path:
+            continue
+        action = rng.random()
+        if action < 0.15 and isinstance(parent, dict):
+            del parent[path[-1]]
+        elif action < 0.25 and isinstance(parent, dict):
+            parent["unexpected_" + str(rng.randrange(9))] = rng.choice(odd_values)
+        else:
+            parent[path[-1]] = copy.deepcopy(rng.choice(odd_values))
+        valid = not any(True for _ in checker.iter_errors(document))
+        rejected += not valid
+        if _quick_check(name)(document):
+            assert valid, f"quick check accepted what jsonschema rejects at {path}"
+    assert rejected > 100, "the mutations must exercise rejections"

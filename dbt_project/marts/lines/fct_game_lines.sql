@@ -1,8 +1,19 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key=['odds_event_id', 'bookmaker_key', 'market', 'outcome_name', 'snapshot_at'],
+        on_schema_change='fail',
+    )
+}}
 -- One row per (event, bookmaker, market, outcome, snapshot) of the featured markets (h2h, spreads,
 -- totals): the line, the price, and the no-vig probability within the book's market at that snapshot.
+-- Incremental because it grows with every snapshot of the season: a run recomputes every event with
+-- snapshots loaded since the last run (whatever its date) and every event whose game (dim_games)
+-- now reconciles otherwise.
 with
 
-game_lines as (
+staged_lines as (
 
     select * from {{ ref('stg_odds_api__game_lines') }}
 
@@ -11,6 +22,71 @@ game_lines as (
 games as (
 
     select * from {{ ref('dim_games') }}
+
+),
+
+{% if is_incremental() %}
+    -- events with snapshots loaded after the last run's newest
+    loaded_events as (
+
+        select distinct odds_event_id
+        from staged_lines
+        where
+            loaded_at > (
+                select coalesce(max(stored.loaded_at), {{ dbt.cast("'1900-01-01'", dbt.type_timestamp()) }})
+                from {{ this }} as stored
+            )
+
+    ),
+
+    stored_events as (
+
+        select distinct
+            odds_event_id,
+            game_id,
+            game_date,
+            home_team_key,
+            away_team_key,
+            tipoff_at
+        from {{ this }}
+
+    ),
+
+    -- events whose game appeared, vanished or moved since they were computed
+    regamed_events as (
+
+        select stored_events.odds_event_id
+        from stored_events
+        left outer join games on stored_events.odds_event_id = games.odds_event_id
+        where
+            stored_events.game_id is distinct from games.game_id
+            or (
+                games.game_id is not null
+                and (
+                    stored_events.game_date is distinct from games.game_date
+                    or stored_events.home_team_key is distinct from games.home_team_key
+                    or stored_events.away_team_key is distinct from games.away_team_key
+                    or stored_events.tipoff_at is distinct from games.tipoff_at
+                )
+            )
+
+    ),
+
+    changed_events as (
+
+        select loaded_events.odds_event_id from loaded_events
+        union distinct
+        select regamed_events.odds_event_id from regamed_events
+
+    ),
+{% endif %}
+
+game_lines as (
+
+    select * from staged_lines
+    {% if is_incremental() %}
+        where odds_event_id in (select changed_events.odds_event_id from changed_events)
+    {% endif %}
 
 ),
 

@@ -1,13 +1,90 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key=['odds_event_id', 'player_name_key', 'market'],
+        on_schema_change='fail',
+    )
+}}
 -- One row per (event, player, market): the books' consensus at three moments, all pre-game — the
 -- opening (earliest snapshot), pick time (the last snapshot at or before the pick cut-off, never
 -- after tip-off) and closing (the last snapshot before tip-off).
+-- Incremental because it grows with every slate: a run recomputes every event one of whose
+-- (player, market) rows would now read otherwise (a snapshot loaded since, a game or a player
+-- resolved otherwise); the comparison is one aggregate of the lines, the consensus is per event.
 {% set moments = ['open', 'pick', 'close'] %}
 
 with
 
+-- the lines are imported twice (all of them here, the changed events' below) rather than as one
+-- shared CTE: DuckDB materializes a CTE read twice, with every column, and the comparison below
+-- reads every row but few columns
+all_lines as (
+
+    select * from {{ ref('fct_prop_lines') }}
+
+),
+
+-- what each (event, player, market) row says apart from its consensus
+all_players as (
+
+    select
+        odds_event_id,
+        player_name_key,
+        market,
+        min(player_name) as player_name,
+        max(player_id) as player_id,
+        max(game_id) as game_id,
+        max(game_date) as game_date,
+        max(home_team_key) as home_team_key,
+        max(away_team_key) as away_team_key,
+        min(tipoff_at) as tipoff_at,
+        max(loaded_at) as loaded_at
+    from all_lines
+    group by odds_event_id, player_name_key, market
+
+),
+
+{% if is_incremental() %}
+    -- events with a row missing or reading otherwise in the stored table
+    changed_events as (
+
+        select distinct all_players.odds_event_id
+        from all_players
+        left outer join {{ this }} as stored
+            on
+                all_players.odds_event_id = stored.odds_event_id
+                and all_players.player_name_key = stored.player_name_key
+                and all_players.market = stored.market
+        where
+            stored.odds_event_id is null
+            or all_players.player_name is distinct from stored.player_name
+            or all_players.player_id is distinct from stored.player_id
+            or all_players.game_id is distinct from stored.game_id
+            or all_players.game_date is distinct from stored.game_date
+            or all_players.home_team_key is distinct from stored.home_team_key
+            or all_players.away_team_key is distinct from stored.away_team_key
+            or all_players.tipoff_at is distinct from stored.tipoff_at
+            or all_players.loaded_at is distinct from stored.loaded_at
+
+    ),
+{% endif %}
+
 lines as (
 
     select * from {{ ref('fct_prop_lines') }}
+    {% if is_incremental() %}
+        where odds_event_id in (select changed_events.odds_event_id from changed_events)
+    {% endif %}
+
+),
+
+players as (
+
+    select * from all_players
+    {% if is_incremental() %}
+        where odds_event_id in (select changed_events.odds_event_id from changed_events)
+    {% endif %}
 
 ),
 
@@ -32,25 +109,6 @@ pick_cutoffs as (
             tipoff_at
         ) as pick_cutoff_at
     from event_times
-
-),
-
-players as (
-
-    select
-        odds_event_id,
-        player_name_key,
-        market,
-        min(player_name) as player_name,
-        max(player_id) as player_id,
-        max(game_id) as game_id,
-        max(game_date) as game_date,
-        max(home_team_key) as home_team_key,
-        max(away_team_key) as away_team_key,
-        min(tipoff_at) as tipoff_at,
-        max(loaded_at) as loaded_at
-    from lines
-    group by odds_event_id, player_name_key, market
 
 ),
 

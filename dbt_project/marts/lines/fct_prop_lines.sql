@@ -1,8 +1,19 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key=['odds_event_id', 'player_name_key', 'market', 'bookmaker_key', 'snapshot_at'],
+        on_schema_change='fail',
+    )
+}}
 -- One row per (event, player, market, bookmaker, snapshot): the book's line with both prices, their
 -- implied probabilities, the overround and the no-vig over probability, and whether it is pre-game.
+-- Incremental because it grows with every snapshot of the season: a run recomputes every event with
+-- snapshots loaded since the last run (whatever its date), every event whose game (dim_games) now
+-- reconciles otherwise, and every event quoting a name the crosswalk now maps otherwise.
 with
 
-props as (
+staged_props as (
 
     select * from {{ ref('stg_odds_api__player_props') }}
 
@@ -17,6 +28,96 @@ crosswalk as (
 games as (
 
     select * from {{ ref('dim_games') }}
+
+),
+
+{% if is_incremental() %}
+    -- the stored table is read where needed, not as one CTE: DuckDB materializes a CTE read twice,
+    -- with every column
+    -- events with snapshots loaded after the last run's newest
+    loaded_events as (
+
+        select distinct odds_event_id
+        from staged_props
+        where
+            loaded_at > (
+                select coalesce(max(stored.loaded_at), {{ dbt.cast("'1900-01-01'", dbt.type_timestamp()) }})
+                from {{ this }} as stored
+            )
+
+    ),
+
+    stored_events as (
+
+        select distinct
+            odds_event_id,
+            game_id,
+            game_date,
+            home_team_key,
+            away_team_key,
+            tipoff_at
+        from {{ this }}
+
+    ),
+
+    -- events whose game appeared, vanished or moved since they were computed
+    regamed_events as (
+
+        select stored_events.odds_event_id
+        from stored_events
+        left outer join games on stored_events.odds_event_id = games.odds_event_id
+        where
+            stored_events.game_id is distinct from games.game_id
+            or (
+                games.game_id is not null
+                and (
+                    stored_events.game_date is distinct from games.game_date
+                    or stored_events.home_team_key is distinct from games.home_team_key
+                    or stored_events.away_team_key is distinct from games.away_team_key
+                    or stored_events.tipoff_at is distinct from games.tipoff_at
+                )
+            )
+
+    ),
+
+    -- names the crosswalk now maps to another player (or to one, or to none)
+    renamed as (
+
+        select stored_names.player_name
+        from (select distinct player_name, player_id from {{ this }}) as stored_names
+        left outer join crosswalk
+            on
+                stored_names.player_name = crosswalk.source_player_ref
+                and crosswalk.source = 'odds_api'
+        where stored_names.player_id is distinct from crosswalk.player_id
+
+    ),
+
+    renamed_events as (
+
+        select distinct odds_event_id
+        from {{ this }}
+        where player_name in (select renamed.player_name from renamed)
+
+    ),
+
+    changed_events as (
+
+        select loaded_events.odds_event_id from loaded_events
+        union distinct
+        select regamed_events.odds_event_id from regamed_events
+        union distinct
+        select renamed_events.odds_event_id from renamed_events
+
+    ),
+{% endif %}
+
+props as (
+
+    select * from staged_props
+    {% if is_incremental() %}
+        where odds_event_id in (select changed_events.odds_event_id from changed_events)
+    {% endif %}
 
 ),
 

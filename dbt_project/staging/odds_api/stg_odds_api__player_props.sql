@@ -1,15 +1,43 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key=['odds_event_id', 'bookmaker_key', 'market', 'player_name', 'side', 'snapshot_at'],
+        on_schema_change='fail',
+    )
+}}
 -- One row per player prop outcome (over or under) per bookmaker per snapshot, priced in decimal odds.
+-- Incremental because the raw table grows by every snapshot of the season and is insert-only: a run
+-- stages the loads (dlt load ids) it has not staged yet, whenever they arrived and whatever dates
+-- they hold. Staged rows keep the team_codes they were staged with: after changing that seed, run
+-- `dbt build --full-refresh` (the lines built on them keep them too).
 with
+
+{% if is_incremental() %}
+    -- the loads not staged yet: converted once per load, not once per row
+    new_loads as (
+
+        select _dlt_load_id
+        from {{ source('raw_odds_api', 'player_props') }}
+        group by _dlt_load_id
+        having
+            {{ epoch_seconds_to_timestamp('_dlt_load_id') }}
+            not in (select staged.loaded_at from {{ this }} as staged)
+
+    ),
+{% endif %}
 
 source as (
 
     select * from {{ source('raw_odds_api', 'player_props') }}
+    {% if is_incremental() %}
+        where _dlt_load_id in (select new_loads._dlt_load_id from new_loads)
+    {% endif %}
 
 ),
 
 -- one import per side rather than one shared CTE: DuckDB materializes a CTE read twice, and a
--- materialized CTE stops it pruning unused columns, so every query of this view would pay for all
--- of them
+-- materialized CTE stops it pruning unused columns, so every query would pay for all of them
 home_codes as (
 
     select * from {{ ref('team_codes') }}
