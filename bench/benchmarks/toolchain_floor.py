@@ -78,10 +78,13 @@ def _dbt_step(warehouse: str, target_path: str) -> dict:
 
 
 def dbt_args(target_path: str) -> list[str]:
-    """The daily job's build (unit tests are CI's), on the dev target pointed at a copy of the
-    season so far."""
+    """The daily job's build (its vars; unit tests are CI's), on the dev target pointed at a copy
+    of the season so far."""
+    from pipeline.selection import DAILY_VARS
+
     return [
         "build",
+        *DAILY_VARS,
         "--exclude", "test_type:unit",
         "--project-dir", str(REPO),
         "--profiles-dir", str(REPO),
