@@ -1,6 +1,7 @@
 -- (the final step reads one reconciled row set; its columns are unambiguous)
 -- One row per game, reconciled across the three sources on (game_date, home team, away team):
--- each source's id, the UTC tip-off, the score and status, and a flag where sources disagree.
+-- each source's id, the UTC tip-off, the score and status, a flag where sources disagree, and the
+-- latest load of the rows it is built from (what an incremental model downstream watches).
 with
 
 bdl_games as (
@@ -40,7 +41,8 @@ bdl as (
         is_postseason,
         is_final,
         home_score,
-        away_score
+        away_score,
+        loaded_at
     from bdl_games
     -- one row per game key: a rescheduled duplicate keeps the latest load
     qualify row_number() over (
@@ -60,7 +62,8 @@ espn as (
         espn_events.season,
         espn_events.is_final,
         home.score as home_score,
-        away.score as away_score
+        away.score as away_score,
+        greatest(espn_events.loaded_at, home.loaded_at, away.loaded_at) as loaded_at
     from espn_events
     inner join espn_competitors as home
         on espn_events.espn_event_id = home.espn_event_id and home.is_home
@@ -80,7 +83,8 @@ odds as (
         game_date,
         home_team_key,
         away_team_key,
-        tipoff_at
+        tipoff_at,
+        loaded_at
     from odds_events
     qualify row_number() over (
         partition by game_date, home_team_key, away_team_key order by loaded_at desc, odds_event_id desc
@@ -129,6 +133,9 @@ joined as (
         bdl.away_score as bdl_away_score,
         espn.home_score as espn_home_score,
         espn.away_score as espn_away_score,
+        bdl.loaded_at as bdl_loaded_at,
+        espn.loaded_at as espn_loaded_at,
+        odds.loaded_at as odds_loaded_at,
         coalesce(bdl.season, espn.season) as season,
         coalesce(bdl.is_postseason, false) as is_postseason
     from game_keys
@@ -222,7 +229,14 @@ final as (
         or coalesce(
             abs({{ seconds_between('joined.bdl_tipoff_at', 'joined.odds_tipoff_at') }}) > 3 * 3600, false
         )
-            as has_date_conflict
+            as has_date_conflict,
+        -- the latest load among the rows the game is built from (UTC): a source that does not list
+        -- the game counts as never loaded (BigQuery's greatest() is NULL when any argument is)
+        greatest(
+            coalesce(joined.bdl_loaded_at, {{ dbt.cast("'1900-01-01'", dbt.type_timestamp()) }}),
+            coalesce(joined.espn_loaded_at, {{ dbt.cast("'1900-01-01'", dbt.type_timestamp()) }}),
+            coalesce(joined.odds_loaded_at, {{ dbt.cast("'1900-01-01'", dbt.type_timestamp()) }})
+        ) as loaded_at
     from joined
     left outer join near_duplicates
         on

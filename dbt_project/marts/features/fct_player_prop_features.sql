@@ -13,8 +13,9 @@
 -- The feature store: one row per (player, game, market) for every player with a line and every
 -- rotation player of each slate, from what was known before pick time only. Incremental because
 -- it grows with history: a run recomputes the newest date it holds, every later date, and every
--- date on or after the earliest game whose box score or lines arrived since the last run (a stat
--- correction moves every feature computed from it).
+-- date on or after the earliest game whose box score, lines, availability or own listing (a tip-off
+-- or score corrected, alone or not) arrived since the last run: a stat correction moves every
+-- feature computed from it.
 {% set markets = {
     'points': 'points',
     'rebounds': 'rebounds',
@@ -87,6 +88,8 @@ inputs as (
         select max(loaded_at) as loaded_at from lines
         union all
         select max(loaded_at) as loaded_at from availability
+        union all
+        select max(loaded_at) as loaded_at from games
     ) as loads
 
 ),
@@ -107,6 +110,10 @@ rebuild_window as (
             ),
             coalesce(
                 (select min(game_date) from availability where loaded_at > (select max(inputs_loaded_at) from {{ this }})),
+                {{ dbt.cast("'9999-12-31'", 'date') }}
+            ),
+            coalesce(
+                (select min(game_date) from games where loaded_at > (select max(inputs_loaded_at) from {{ this }})),
                 {{ dbt.cast("'9999-12-31'", 'date') }}
             )
         ) as rebuild_from
@@ -155,15 +162,30 @@ candidate_form as (
 
 ),
 
-with_lines as (
+-- the slate's consensus lines, one per player: two spellings of him in one event (two books
+-- spelling him apart, or a new spelling an override maps to him) are two consensus rows, and the
+-- one the most books quote at pick time stands
+slate_lines as (
 
-    select distinct
-        lines.game_id,
-        lines.player_id,
-        lines.market
+    select lines.*
     from lines
     inner join slate on lines.game_id = slate.game_id
-    where lines.player_id is not null and lines.pick_line is not null
+    where lines.player_id is not null
+    qualify row_number() over (
+        partition by lines.game_id, lines.player_id, lines.market
+        order by coalesce(lines.pick_n_books, 0) desc, lines.odds_event_id asc, lines.player_name_key asc
+    ) = 1
+
+),
+
+with_lines as (
+
+    select
+        game_id,
+        player_id,
+        market
+    from slate_lines
+    where pick_line is not null
 
 ),
 
@@ -335,12 +357,12 @@ assembled as (
         coalesce(teammates_out.teammates_out, 0) as teammates_out,
         coalesce(teammates_out.teammates_out_minutes_avg_10, 0) as teammates_out_minutes_avg_10,
         coalesce(own_status.status, 'active') as player_status,
-        lines.open_line,
-        lines.pick_line,
-        lines.pick_line - lines.open_line as line_move,
-        lines.pick_no_vig_over_probability,
-        lines.pick_n_books,
-        lines.pick_snapshot_at
+        slate_lines.open_line,
+        slate_lines.pick_line,
+        slate_lines.pick_line - slate_lines.open_line as line_move,
+        slate_lines.pick_no_vig_over_probability,
+        slate_lines.pick_n_books,
+        slate_lines.pick_snapshot_at
     from target_teams
     left outer join player_form
         on
@@ -363,11 +385,11 @@ assembled as (
             and target_teams.market = teammates_out.market
     left outer join status_at_pick as own_status
         on target_teams.game_id = own_status.game_id and target_teams.player_id = own_status.player_id
-    left outer join lines
+    left outer join slate_lines
         on
-            target_teams.game_id = lines.game_id
-            and target_teams.player_id = lines.player_id
-            and target_teams.market = lines.market
+            target_teams.game_id = slate_lines.game_id
+            and target_teams.player_id = slate_lines.player_id
+            and target_teams.market = slate_lines.market
 
 ),
 
