@@ -62,8 +62,10 @@ def run(
         verbose=verbose, derived=DERIVED,
     )  # fmt: skip
     console.print(results_table(results, context=show_all))
-    took = results["duration_s"]
-    console.print(f"{len(selected)} benchmark(s) in {took:.0f} s, written to {out}")
+    took, setup = results["duration_s"], results.get("setup", {})
+    built = setup.get("built")
+    said = f" (setup {setup['seconds']:.0f} s: built {', '.join(built)})" if built else ""
+    console.print(f"{len(selected)} benchmark(s) in {took:.0f} s{said}, written to {out}")
     failed = [name for name, b in results["benchmarks"].items() if b["status"] == "failed"]
     if failed:
         console.print(f"[red]failed: {', '.join(failed)}[/] (the others ran; see the table)")

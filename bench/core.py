@@ -62,6 +62,13 @@ class Benchmark:
     quick_runs: int = 1
     timeout_s: float = 600.0
     rss_target_mib: float | None = None
+    # the cached warehouses it starts from (bench/season_state.py), built by the runner's setup
+    # before anything is timed; `quick_states` when a quick run needs fewer (None: the same)
+    states: tuple[str, ...] = ()
+    quick_states: tuple[str, ...] | None = None
+
+    def states_for(self, *, quick: bool) -> tuple[str, ...]:
+        return self.quick_states if quick and self.quick_states is not None else self.states
 
     def __post_init__(self) -> None:
         if ":" not in self.entry:

@@ -14,12 +14,14 @@ REGISTRY: tuple[Benchmark, ...] = (
         "toolchain_floor",
         "bench.benchmarks.toolchain_floor:run",
         "tool start-ups of a daily run on an empty day: 3 dlt loads, dbt build, catboost import",
-        runs=3,  # about 55 s a run (a season's dbt build, twice): 5 runs cost 2 more minutes
+        runs=3,  # about 15 s a run; the floor ratio's denominator, so never fewer
+        states=("season",),
     ),
     Benchmark(
         "extract_day",
         "bench.benchmarks.extract_day:run",
         "extract of the demo day from the sandbox: cold, warm reruns, a past date",
+        runs=3,  # each run already takes three warm reruns' median
     ),
     Benchmark(
         "backfill_season",
@@ -34,13 +36,16 @@ REGISTRY: tuple[Benchmark, ...] = (
         "dbt: full build of the season so far, a day's incremental build, an empty day's build",
         runs=1,
         timeout_s=900.0,
+        states=("season",),
     ),
     Benchmark(
         "daily_run",
         "bench.benchmarks.daily_run:run",
         "the next date's `make daily` on the season so far, and on three seasons of history",
         runs=1,
-        timeout_s=2400.0,  # a cold cache first backfills two seasons of history (about 6 min)
+        timeout_s=900.0,
+        states=("season", "history"),
+        quick_states=("season",),  # a quick run has no history rounds
     ),
     Benchmark(
         "models",
@@ -48,11 +53,13 @@ REGISTRY: tuple[Benchmark, ...] = (
         "the walk-forward backtest against the oracle and the closing line; scoring throughput",
         runs=1,
         timeout_s=1200.0,
+        states=("season",),
     ),
     Benchmark(
         "sandbox_league",
         "bench.benchmarks.sandbox_league:run",
         "simulated season: cold build, cache load, generation, memory",
+        runs=3,
     ),
     Benchmark(
         "sandbox_server",
@@ -63,7 +70,7 @@ REGISTRY: tuple[Benchmark, ...] = (
         "sandbox_backfill_reads",
         "bench.benchmarks.sandbox_backfill_reads:run",
         "a season's backfill range reads against the sandbox: per-kind req/s, season total",
-        runs=3,
+        runs=2,  # about 20 s a run
     ),
     Benchmark(
         "sandbox_market",

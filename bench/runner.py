@@ -222,6 +222,11 @@ def run_benchmarks(
         "machine": machine_facts(REPO),
         "benchmarks": {},
     }
+    needed = tuple(dict.fromkeys(n for b in benchmarks for n in b.states_for(quick=quick)))
+    if needed:  # the cached warehouses, built before anything is timed (bench/season_state.py)
+        from bench.season_state import prepare
+
+        results["setup"] = prepare(needed, echo=lambda line: echo(escape(line)))
     for bench in benchmarks:
         results["benchmarks"][bench.name] = run_benchmark(
             bench, quick=quick, runs=runs, echo=echo, verbose=verbose

@@ -13,9 +13,13 @@ it, so the cache never hands out a state made by other code:
   `python -m pipeline daily` (extract of the day, the whole dbt build, training, scoring,
   publishing), keyed by everything.
 
-A copy is not yet the steady state of a user's second day: dbt's partial parse is keyed by the
-profile, which holds the warehouse's path, so every copy is parsed once, untimed (`warm_parse`),
-as a user's warehouse always is after its first run.
+Where a state is used matters to dbt: its partial parse is keyed by the profile, which holds the
+warehouse's path. A state is therefore built at one fixed place per kind (`bench/.cache/live/
+season`, `.../history`) and every copy that runs the daily job or dbt on it goes back to that same
+place (`live_season`, `live_history`, one holder at a time): the demo day's run left dbt's parse
+warm for exactly that path and the daily job's vars, as a user's warehouse is warm on its second
+day, so no copy pays (or is handed, untimed) a reparse. A benchmark that only reads a state opens
+the cached one read-only (`season_cache`).
 """
 
 from __future__ import annotations
@@ -28,11 +32,13 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / "bench" / ".cache"
+LIVE = CACHE / "live"  # where states are built and used: one fixed path per kind (module doc)
 DEMO_DATE = "2026-01-15"
 SEASON_FIRST = "2025-10-01"  # the daily job's default backfill start for the 2025-26 season
 HISTORY_FIRST = "2023-10-01"  # two earlier seasons: 2023-24 and 2024-25
@@ -43,7 +49,7 @@ SHAPING_FILES = ("dbt_project.yml", "profiles.yml", "pyproject.toml")
 # How a state is built (the commands below), in the key by version rather than by this file's
 # digest, so that an edit elsewhere in this module (how copies are parsed, say) keeps the cache:
 # bump it when a change here alters what a build leaves. The dates are in the key themselves.
-RECIPE = "1"
+RECIPE = "2"  # 2: built at the live path
 
 
 def code_key(folders: tuple[str, ...] = SHAPING) -> str:
@@ -119,18 +125,6 @@ def backfill(first: str, last: str, state: Path) -> float:
     return wall
 
 
-def warm_parse(state: Path) -> None:
-    """dbt's parse of the project for this state's profile and the daily job's vars (a change of
-    either is a full reparse), as its first daily run leaves it."""
-    from pipeline.selection import DAILY_VARS
-
-    dbt = str(Path(sys.executable).with_name("dbt"))
-    command = [dbt, "parse", "--project-dir", str(REPO), "--profiles-dir", str(REPO)]
-    command += ["--target", "dev", "--target-path", str(state / "target")]
-    command += ["--log-path", str(state / "logs"), "--quiet", *DAILY_VARS]
-    _run(command, state, "dbt parse")
-
-
 def _cached(name: str, key: str, build: Callable[[Path], str]) -> Path:
     """`bench/.cache/<name>-<key>/`, built by `build(folder)` when missing (older keys of the
     same name are dropped); two bench runs at once build it once."""
@@ -192,30 +186,83 @@ def _games_by_season(warehouse: Path) -> dict[int, int]:
     return {int(season): int(n) for season, n in rows}
 
 
-def _demo_day_on(raw: Callable[[], Path]) -> Callable[[Path], str]:
-    """A builder: copy the raw layer, then the demo day's daily run (dbt, training, publishing)."""
+@contextmanager
+def _live_lock(name: str) -> Iterator[Path]:
+    """The live path of a kind of state, held by this process alone until the block ends."""
+    LIVE.mkdir(parents=True, exist_ok=True)
+    with (LIVE / f".{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield LIVE / name
+
+
+def _demo_day_on(name: str, raw: Callable[[], Path]) -> Callable[[Path], str]:
+    """A builder: the raw layer copied to the live path, the demo day's daily run there (dbt,
+    training, publishing), then moved into the cache."""
 
     def build(into: Path) -> str:
-        shutil.rmtree(into)
-        shutil.copytree(raw(), into, symlinks=True)
-        (into / "DONE").unlink()
-        wall, _ = run_daily(DEMO_DATE, into)
+        layer = raw()
+        with _live_lock(name) as live:
+            shutil.rmtree(live, ignore_errors=True)
+            shutil.copytree(layer, live, symlinks=True)
+            (live / "DONE").unlink()
+            wall, _ = run_daily(DEMO_DATE, live)
+            into.rmdir()
+            live.rename(into)
         return f"the demo day's daily run on the raw layer: {wall:.0f} s"
 
     return build
 
 
-def _copy(cached: Path, into: Path) -> Path:
-    shutil.copytree(cached, into, symlinks=True)
-    warm_parse(into)
-    return into
+def season_cache() -> Path:
+    """The cached demo-day state on the season so far (built when missing): to read, never write."""
+    return _cached("season", code_key(), _demo_day_on("season", _season_raw))
 
 
-def season_state(into: Path) -> Path:
-    """A copy at `into` of the demo day's state on the season so far, dbt's parse warm."""
-    return _copy(_cached("season", code_key(), _demo_day_on(_season_raw)), into)
-
-
-def history_state(into: Path) -> Path:
+def history_cache() -> Path:
     """The same with two earlier full seasons of history (2023-24, 2024-25) under it."""
-    return _copy(_cached("history", code_key(), _demo_day_on(_history_raw)), into)
+    return _cached("history", code_key(), _demo_day_on("history", _history_raw))
+
+
+@contextmanager
+def _live(name: str, cached: Callable[[], Path]) -> Iterator[Path]:
+    source = cached()  # built first: the build takes the live lock itself
+    with _live_lock(name) as live:
+        shutil.rmtree(live, ignore_errors=True)  # a killed holder's leftovers
+        shutil.copytree(source, live, symlinks=True)
+        try:
+            yield live
+        finally:
+            shutil.rmtree(live, ignore_errors=True)
+
+
+@contextmanager
+def live_season() -> Iterator[Path]:
+    """A fresh copy of the season state at its live path, dbt's parse warm; removed after."""
+    with _live("season", season_cache) as state:
+        yield state
+
+
+@contextmanager
+def live_history() -> Iterator[Path]:
+    """A fresh copy of the history state at its live path, dbt's parse warm; removed after."""
+    with _live("history", history_cache) as state:
+        yield state
+
+
+CACHES: dict[str, Callable[[], Path]] = {"season": season_cache, "history": history_cache}
+
+
+def prepare(names: tuple[str, ...], echo: Callable[[str], None] = print) -> dict[str, object]:
+    """Build the named states that are not cached yet (the runner's setup, before any timing):
+    what was asked, what had to be built, and the seconds it took."""
+    started = time.perf_counter()
+    built = []
+    for name in names:
+        key = code_key()
+        hit = (CACHE / f"{name}-{key}" / "DONE").exists()
+        echo(f"state {name}-{key}: " + ("cached" if hit else "building (minutes on a cold cache)"))
+        CACHES[name]()
+        if not hit:
+            built.append(name)
+    seconds = round(time.perf_counter() - started, 1)
+    return {"states": list(names), "built": built, "seconds": seconds}

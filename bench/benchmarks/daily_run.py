@@ -19,11 +19,10 @@ target at most 2) when both ran (bench/registry.py, DERIVED).
 
 from __future__ import annotations
 
-import shutil
 import statistics
 
 from bench.core import Context, Figure
-from bench.season_state import history_state, run_daily, season_state
+from bench.season_state import live_history, live_season, run_daily
 
 NEXT_DAY = "2026-01-16"
 TARGET_S = 20.0
@@ -33,16 +32,14 @@ HISTORY_RATIO_TARGET = 1.25
 def run(ctx: Context) -> list[Figure]:
     one, three, peaks, history_peaks = [], [], [], []
     for n in range(ctx.rounds(3, 1)):
-        state = season_state(ctx.scratch / f"season{n}")
-        wall, peak = run_daily(NEXT_DAY, state)
-        shutil.rmtree(state)
+        with live_season() as state:
+            wall, peak = run_daily(NEXT_DAY, state)
         one.append(wall)
         peaks.append(peak)
         print(f"round {n + 1}: daily {NEXT_DAY} on one season {wall:.1f} s, peak {peak:.0f} MiB")
         if n < ctx.rounds(2, 0):
-            state = history_state(ctx.scratch / f"history{n}")
-            wall, peak = run_daily(NEXT_DAY, state)
-            shutil.rmtree(state)
+            with live_history() as state:
+                wall, peak = run_daily(NEXT_DAY, state)
             three.append(wall)
             history_peaks.append(peak)
             print(f"         on three seasons {wall:.1f} s, peak {peak:.0f} MiB")

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from bench.core import Context, Figure
-from bench.season_state import daily_env, season_state, warehouse_of
+from bench.season_state import daily_env, season_cache, warehouse_of
 from pipeline.dbt import _release_warehouse
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,7 +79,7 @@ def _extract_day(state: Path) -> None:
 
 def run(ctx: Context) -> list[Figure]:
     started = time.perf_counter()
-    state = season_state(ctx.scratch / "state")
+    state = season_cache()  # read-only: each round works on a copy of its warehouse
     day_state = ctx.scratch / "day"
     shutil.copytree(state, day_state, symlinks=True)
     _extract_day(day_state)

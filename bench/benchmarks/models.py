@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 
 from bench.core import Context, Figure
-from bench.season_state import season_state, warehouse_of
+from bench.season_state import season_cache, warehouse_of
 from models_ml import backtest, bench, registry, store
 from models_ml.config import SYSTEMS, ModelsConfig, default_registry
 
@@ -31,8 +31,7 @@ SCORING_TARGET = 100_000.0
 def run(ctx: Context) -> list[Figure]:
     from sandbox.truth import player_game_truth
 
-    state = season_state(ctx.scratch / "state")
-    warehouse = warehouse_of(state)
+    warehouse = warehouse_of(season_cache())  # read-only: the backtest writes to ctx.scratch
     figures: list[Figure] = []
 
     started = time.perf_counter()

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from bench.core import Context, Figure
-from bench.season_state import season_state, warehouse_of
+from bench.season_state import live_season, warehouse_of
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -119,20 +119,20 @@ def _step(name: str, *args: str, env: dict[str, str]) -> tuple[float, dict]:
 def run(ctx: Context) -> list[Figure]:
     """Prime dlt's tables, then time each start-up once in a fresh process."""
     warehouse = str(ctx.scratch / "floor_dlt.duckdb")
-    # dbt on an empty day: the season so far with nothing new (the staging views need the raw
-    # layer, and the daily job rebuilds what it rebuilds whatever arrived). The copy is the steady
-    # state of a second day: tables in place, dbt's partial parse warm (bench/season_state.py).
-    state = season_state(ctx.scratch / "season")
-    dbt_warehouse, target = str(warehouse_of(state)), str(state / "target")
     pipelines = str(ctx.scratch / "dlt")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NBA_PROPS_", "DBT_"))}
-    env |= {"RUNTIME__DLTHUB_TELEMETRY": "false", "NBA_PROPS_DUCKDB_PATH": dbt_warehouse}
+    env |= {"RUNTIME__DLTHUB_TELEMETRY": "false"}
 
     _step("dlt", warehouse, pipelines, env=env)  # untimed: tables, state, staging dataset
 
     python_start, _ = _timed([sys.executable, "-c", "pass"], env)
     dlt_wall, dlt = _step("dlt", warehouse, pipelines, env=env)
-    dbt_wall, dbt = _step("dbt", dbt_warehouse, target, env=env)
+    # dbt on an empty day: the season so far with nothing new (the staging views need the raw
+    # layer, and the daily job rebuilds what it rebuilds whatever arrived). The copy is the steady
+    # state of a second day: tables in place, dbt's partial parse warm (bench/season_state.py).
+    with live_season() as state:
+        dbt_env = env | {"NBA_PROPS_DUCKDB_PATH": str(warehouse_of(state))}
+        dbt_wall, dbt = _step("dbt", str(warehouse_of(state)), str(state / "target"), env=dbt_env)
     catboost_wall, _ = _timed([sys.executable, "-c", "import catboost"], env)
     total = dlt_wall + dbt_wall + catboost_wall
 
