@@ -90,6 +90,23 @@ pairs as (
 
 ),
 
+-- the pairs an exact key or an override settles: few, and read twice (settled, scored), so
+-- DuckDB materializes these rather than every pair (millions over three seasons)
+settled_pairs as (
+
+    select
+        source,
+        source_player_ref,
+        game_id,
+        game_date,
+        bdl_player_id,
+        is_exact,
+        is_override
+    from pairs
+    where is_exact or is_override
+
+),
+
 -- an exact key or an override outranks every fuzzy score: only appearances with neither are
 -- scored (the edit distances of every pair were most of this model's time)
 settled as (
@@ -98,8 +115,7 @@ settled as (
         source,
         source_player_ref,
         game_id
-    from pairs
-    where is_exact or is_override
+    from settled_pairs
 
 ),
 
@@ -125,23 +141,27 @@ unsettled as (
 candidates as (
 
     select
-        pairs.source,
-        pairs.source_player_ref,
-        pairs.game_id,
-        pairs.game_date,
-        pairs.bdl_player_id,
+        appearances.source,
+        appearances.source_player_ref,
+        appearances.game_id,
+        appearances.game_date,
+        rosters.bdl_player_id,
         {{ regex_extract('unsettled.player_name_key', '^([^ ]+) ') }} as given_name,
         {{ regex_extract('unsettled.player_name_key', '^[^ ]+ (.+)$') }} as surname,
-        {{ regex_extract('pairs.candidate_name_key', '^([^ ]+) ') }} as candidate_given_name,
-        {{ regex_extract('pairs.candidate_name_key', '^[^ ]+ (.+)$') }} as candidate_surname,
-        {{ name_similarity('unsettled.player_name_key', 'pairs.candidate_name_key') }} as similarity
-    from pairs
-    inner join unsettled
+        {{ regex_extract('rosters.player_name_key', '^([^ ]+) ') }} as candidate_given_name,
+        {{ regex_extract('rosters.player_name_key', '^[^ ]+ (.+)$') }} as candidate_surname,
+        {{ name_similarity('unsettled.player_name_key', 'rosters.player_name_key') }} as similarity
+    from unsettled
+    inner join appearances
         on
-            pairs.source = unsettled.source
-            and pairs.source_player_ref = unsettled.source_player_ref
-            and pairs.game_id = unsettled.game_id
-            and pairs.player_name_key = unsettled.player_name_key
+            unsettled.source = appearances.source
+            and unsettled.source_player_ref = appearances.source_player_ref
+            and unsettled.game_id = appearances.game_id
+            and unsettled.player_name_key = appearances.player_name_key
+    inner join rosters
+        on
+            appearances.game_id = rosters.game_id
+            and (appearances.team_key is null or appearances.team_key = rosters.team_key)
 
 ),
 
@@ -155,8 +175,7 @@ scored as (
         bdl_player_id,
         case when is_exact then 'exact_key' else 'override' end as match_method,
         1.0 as match_score
-    from pairs
-    where is_exact or is_override
+    from settled_pairs
 
     union all
 

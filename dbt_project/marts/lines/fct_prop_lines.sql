@@ -38,7 +38,7 @@ games as (
     loaded_events as (
 
         select distinct odds_event_id
-        from staged_props
+        from {{ ref('stg_odds_api__player_props') }}
         where
             loaded_at > (
                 select coalesce(max(stored.loaded_at), {{ dbt.cast("'1900-01-01'", dbt.type_timestamp()) }})
