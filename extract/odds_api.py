@@ -244,25 +244,27 @@ def explode(
     A set of sides whose prices do not make one market goes to `reject(reason, row)` instead.
     """
     base = flatten({k: v for k, v in event.items() if k != "bookmakers"}, _EVENT_PREFIX)
-    is_in_game = in_game(event, snapshot_at)
+    # the snapshot's own fields, the same on each of its rows (hundreds a snapshot): made once
+    snapshot = {
+        "snapshot_at": iso_z(snapshot_at),
+        "snapshot_kind": kind,
+        "is_in_game": in_game(event, snapshot_at),
+    }
     for book in event.get("bookmakers") or []:
         book_fields = flatten({k: v for k, v in book.items() if k != "markets"}, "bookmaker")
         for market in book.get("markets") or []:
             if market.get("key") not in markets:
                 continue
-            market_fields = flatten({k: v for k, v in market.items() if k != "outcomes"}, "market")
+            # every level above the outcome, flattened once per market, not once per outcome
+            shared = {
+                **base,
+                **book_fields,
+                **flatten({k: v for k, v in market.items() if k != "outcomes"}, "market"),
+            }
             for sides in market_sides(market):
                 problem = overround_problem(sides) if len(sides) > 1 else ""
                 for outcome in sides:
-                    row = {
-                        **base,
-                        **book_fields,
-                        **market_fields,
-                        **flatten(outcome, "outcome"),
-                        "snapshot_at": iso_z(snapshot_at),
-                        "snapshot_kind": kind,
-                        "is_in_game": is_in_game,
-                    }
+                    row = {**shared, **flatten(outcome, "outcome"), **snapshot}
                     if problem and reject is not None:
                         reject(problem, row)
                         continue
