@@ -79,6 +79,20 @@ def redact(text: str) -> str:
     return _SECRET_PARAM.sub(r"\1<redacted>", text)
 
 
+def release_memory() -> None:
+    """Forget every League and index this process has memoised (about 300 MB for a season), for
+    a process that is done with the sandbox: the daily job after its extract. A later caller
+    loads them again from the disk cache."""
+    from sandbox import history, league
+    from sandbox.apis import index
+
+    league._MEMO.clear()
+    with index._CACHE_LOCK:
+        index._CACHE.clear()
+    for memoised in (index._scoring_path, index.people_for, history.casts, history.stints):
+        memoised.cache_clear()
+
+
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
     # idle keep-alive connections would make server_close() wait forever

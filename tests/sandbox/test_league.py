@@ -347,6 +347,30 @@ def test_cache_written_then_read(
     assert len(calls) == 2
 
 
+def test_release_memory_lets_go_of_every_memoised_league_and_index(
+    sandbox_league: League, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daily job lets the sandbox go after its extract: nothing may keep a League alive."""
+    import gc
+    import weakref
+
+    from sandbox.apis import index
+    from sandbox.server import release_memory
+
+    memo = {(DEFAULT_SEED, DEFAULT_SEASON, "test"): _mini_league(sandbox_league)}
+    monkeypatch.setattr(league_mod, "_MEMO", memo)
+    monkeypatch.setattr(index, "_CACHE", {})
+    held = weakref.ref(next(iter(memo.values())))
+    index.index_for(held())
+    assert index._CACHE
+    release_memory()
+    gc.collect()
+    assert held() is None, "a League outlived release_memory"
+    assert not league_mod._MEMO
+    assert not index._CACHE
+    assert index.people_for.cache_info().currsize == 0
+
+
 def test_corrupt_cache_is_regenerated(
     sandbox_league: League,
     monkeypatch: pytest.MonkeyPatch,
