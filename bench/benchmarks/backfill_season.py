@@ -10,56 +10,21 @@ benchmark's `peak_rss` is its largest process, the sandbox included. A quick run
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import requests
-
 from bench.core import Context, Figure
+from bench.upstream import BDL_KEY, ODDS_KEY, sandbox_process
 from extract.backfill import run_backfill
 from extract.config import ExtractConfig, RateLimits
 from sandbox.server import PREFIXES
-
-DEFAULT_ODDS_KEY = "sandbox-odds-key"  # what `python -m sandbox` accepts by default
-DEFAULT_BDL_KEY = "sandbox-bdl-key"
 
 SEASON = (date(2025, 10, 21), date(2026, 4, 12))
 QUICK = (date(2025, 11, 3), date(2025, 11, 16))
 NOW = datetime(2026, 4, 13, 16, 0, tzinfo=UTC)  # the morning after the last regular-season day
 TARGET_S = 180.0
-
-
-@contextmanager
-def sandbox_process() -> Iterator[str]:
-    """`python -m sandbox` on a free loopback port; yields its base URL once it answers."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "sandbox", "--port", str(port), "--now", NOW.isoformat(),
-               "--quota", "100000000"]  # fmt: skip
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                requests.get(url + "/_sandbox/state", timeout=2).raise_for_status()
-                break
-            except requests.RequestException:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the sandbox did not start on {url}") from None
-                time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def own_peak_rss_mib() -> float:
@@ -71,9 +36,9 @@ def own_peak_rss_mib() -> float:
 
 def _config(url: str, root: Path) -> ExtractConfig:
     return ExtractConfig(
-        odds_api_key=DEFAULT_ODDS_KEY,
+        odds_api_key=ODDS_KEY,
         odds_api_base_url=url + PREFIXES["odds"],
-        balldontlie_key=DEFAULT_BDL_KEY,
+        balldontlie_key=BDL_KEY,
         balldontlie_base_url=url + PREFIXES["bdl"],
         espn_base_url=url + PREFIXES["espn"],
         now=NOW,
@@ -86,7 +51,7 @@ def _config(url: str, root: Path) -> ExtractConfig:
 
 def run(ctx: Context) -> list[Figure]:
     first, last = QUICK if ctx.quick else SEASON
-    with sandbox_process() as url:
+    with sandbox_process(NOW) as url:
         config = _config(url, ctx.scratch)
         config = config.with_changes(odds=replace(config.odds, credit_budget=100_000_000))
         started = time.perf_counter()
