@@ -151,11 +151,11 @@ backtest: $(STAMP) ## Walk-forward backtest of the season in the warehouse (runs
 	$(BIN)/python -m models_ml backtest --warehouse $(WAREHOUSE)
 
 .PHONY: bench
-bench: $(STAMP) ## Run every benchmark (about 12 min, state caches warm), print the figures, write bench/results/latest.json
+bench: $(STAMP) ## Run every benchmark (about 8 min; 15 from an empty cache), print the figures, write bench/results/latest.json
 	$(BIN)/python -m bench run
 
 .PHONY: bench-quick
-bench-quick: $(STAMP) ## One run of each benchmark (about 3 min) into bench/results/partial.json
+bench-quick: $(STAMP) ## One run of each benchmark (about 2.5 min) into bench/results/partial.json
 	$(BIN)/python -m bench run --quick
 
 # How far a figure may move the wrong way before bench-compare flags it (0.20: 20% slower or bigger).
